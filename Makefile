@@ -1,0 +1,61 @@
+# The README's commands. `make run` serves the service; `make test` runs the whole suite.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STANDIN_JAR := tools/mongo-standin/target/mongo-standin.jar
+SECRET_FILE := var/secret_key
+# A development secret kept under var/; production passes DJANGO_SECRET_KEY.
+WITH_SECRET = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))}"
+DEMO_CATEGORIES ?= 30
+DEMO_PRODUCTS ?= 2000
+
+.PHONY: setup system-deps run test lint format stack-up stack-down check-compose
+
+setup: system-deps $(VENV)/.installed $(STANDIN_JAR) $(SECRET_FILE)
+
+system-deps:
+	@bin/install-system-deps
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+$(STANDIN_JAR): tools/mongo-standin/pom.xml $(shell find tools/mongo-standin/src -name '*.java')
+	cd tools/mongo-standin && mvn -q -B -DskipTests package
+
+$(SECRET_FILE):
+	mkdir -p var
+	python3 -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
+
+stack-up: setup
+	bin/stack up
+
+stack-down:
+	bin/stack down
+
+run: setup
+	$(WITH_SECRET) bin/with-stack bash -c '\
+	  set -e; \
+	  $(PY) manage.py migrate --noinput; \
+	  $(PY) manage.py collectstatic --noinput -v0; \
+	  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
+	  if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
+	    $(PY) manage.py ensure_superuser; fi; \
+	  exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py catalog_service.wsgi'
+
+# The routing tests need two replicas; bin/with-stack keeps a stack the environment names.
+test: setup
+	STACK_REPLICAS=$${STACK_REPLICAS:-2} $(WITH_SECRET) bin/with-stack $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format:
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-compose:
+	docker-compose -f docker-compose.yml config -q

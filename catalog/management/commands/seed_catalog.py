@@ -1,0 +1,99 @@
+"""python manage.py seed_catalog --categories C --products P [--seed S] [--reset] [--if-empty]"""
+
+from __future__ import annotations
+
+import time
+from itertools import islice
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections, transaction
+
+from catalog import seeding
+from catalog.models import Product
+from catalog_service.db.config import PRIMARY_ALIAS
+from categories.models import Category
+
+BATCH_SIZE = 5000
+
+
+class Command(BaseCommand):
+    help = "Build a deterministic demo catalog: a three-level category tree and its products."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--categories", type=int, default=30, help="number of categories (at least 3)")
+        parser.add_argument("--products", type=int, default=1000, help="number of products")
+        parser.add_argument(
+            "--seed", type=int, default=1, help="random seed (same seed, same catalog)"
+        )
+        parser.add_argument("--reset", action="store_true", help="delete the existing catalog first")
+        parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["categories"] < 3:
+            raise CommandError("--categories must be at least 3 (the tree has three levels)")
+        if options["products"] < 0:
+            raise CommandError("--products must not be negative")
+        existing = Product.objects.using(PRIMARY_ALIAS).exists()
+        if existing and options["if_empty"]:
+            self.stdout.write("the catalog is not empty; nothing seeded")
+            return
+        if (existing or Category.objects.using(PRIMARY_ALIAS).exists()) and not options["reset"]:
+            raise CommandError("the catalog is not empty; pass --reset to rebuild it")
+        started = time.monotonic()
+        with transaction.atomic(using=PRIMARY_ALIAS):
+            if options["reset"]:
+                self._reset()
+            tree = seeding.category_tree(options["categories"])
+            ids = self._create_categories(tree)
+            count = self._create_products(tree, ids, options["products"], options["seed"])
+        self.stdout.write(
+            f"seeded {len(tree)} categories and {count} products in {time.monotonic() - started:.1f}s"
+        )
+
+    def _reset(self) -> None:
+        with connections[PRIMARY_ALIAS].cursor() as cursor:
+            cursor.execute(
+                f"TRUNCATE {Product._meta.db_table}, {Category._meta.db_table} RESTART IDENTITY CASCADE"
+            )
+
+    def _create_categories(self, tree: list[seeding.CategorySpec]) -> dict[int, int]:
+        ids: dict[int, int] = {}
+        # Parents come before children, so one bulk insert per level resolves every parent.
+        for depth_specs in _levels(tree):
+            objs = [
+                Category(
+                    name=spec.name,
+                    slug=spec.slug,
+                    parent_id=ids.get(spec.parent_key) if spec.parent_key is not None else None,
+                    position=spec.position,
+                )
+                for spec in depth_specs
+            ]
+            Category.objects.using(PRIMARY_ALIAS).bulk_create(objs)
+            ids.update({spec.key: obj.pk for spec, obj in zip(depth_specs, objs, strict=True)})
+        return ids
+
+    def _create_products(
+        self, tree: list[seeding.CategorySpec], ids: dict[int, int], count: int, seed: int
+    ) -> int:
+        created = 0
+        specs = seeding.products(tree, count, seed)
+        while batch := list(islice(specs, BATCH_SIZE)):
+            objs = [
+                Product(sku=spec.sku, category_id=ids[spec.category_key], is_published=spec.is_published)
+                for spec in batch
+            ]
+            Product.objects.using(PRIMARY_ALIAS).bulk_create(objs)
+            created += len(objs)
+        return created
+
+
+def _levels(tree: list[seeding.CategorySpec]) -> list[list[seeding.CategorySpec]]:
+    depth: dict[int, int] = {}
+    for spec in tree:
+        depth[spec.key] = 0 if spec.parent_key is None else depth[spec.parent_key] + 1
+    levels: list[list[seeding.CategorySpec]] = [[] for _ in range(max(depth.values()) + 1)]
+    for spec in tree:
+        levels[depth[spec.key]].append(spec)
+    return levels

@@ -1,0 +1,51 @@
+"""DATABASES built from the primary's URL and the replicas' URLs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PRIMARY_ALIAS = "default"
+REPLICA_ALIAS_PREFIX = "replica"
+
+# Persistent connections with health checks rather than psycopg's pool: under gunicorn's
+# sync workers each process serves one request at a time, so one kept-open connection per
+# process and alias is all a pool would hold, minus the pool's bookkeeping. CONN_HEALTH_CHECKS
+# replaces a connection that died while idle (a restarted or failed-over server) before the
+# request uses it. The pool becomes the better choice for threaded or async workers; see
+# the README's "Connections" section.
+CONN_MAX_AGE = 600
+
+# libpq waits this long for a TCP connection before giving up (libpq's minimum is 2 s),
+# so a dead replica costs a request at most this much before failover.
+CONNECT_TIMEOUT_SECONDS = 2
+
+
+def replica_alias(index: int) -> str:
+    """Return the alias of the replica at ``index`` (0-based): replica1, replica2, ..."""
+    return f"{REPLICA_ALIAS_PREFIX}{index + 1}"
+
+
+def database_entry(url_config: dict[str, Any], *, application_name: str) -> dict[str, Any]:
+    """Return one DATABASES entry from a parsed URL, with the service's connection options."""
+    options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": application_name}
+    options.update(url_config.get("OPTIONS", {}))
+    return {
+        **url_config,
+        "OPTIONS": options,
+        "CONN_MAX_AGE": CONN_MAX_AGE,
+        "CONN_HEALTH_CHECKS": True,
+    }
+
+
+def build_databases(primary: dict[str, Any], replicas: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Return DATABASES: the primary as ``default`` and each replica as ``replicaN``."""
+    databases = {PRIMARY_ALIAS: database_entry(primary, application_name="catalog")}
+    for index, replica in enumerate(replicas):
+        alias = replica_alias(index)
+        databases[alias] = database_entry(replica, application_name=f"catalog-{alias}")
+    return databases
+
+
+def replica_aliases(databases: dict[str, Any]) -> list[str]:
+    """Return the replica aliases present in ``databases``, in order."""
+    return [alias for alias in databases if alias.startswith(REPLICA_ALIAS_PREFIX)]

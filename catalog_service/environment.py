@@ -1,0 +1,113 @@
+"""The service's environment, read and validated in one place.
+
+Every variable the settings read is declared in ``VARIABLES`` with its default; the
+defaults point at the local stack started by ``bin/stack``, so ``make run`` needs no
+configuration. A malformed value stops start-up with ``ImproperlyConfigured`` naming the
+variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+#: name -> default (None: required, or optional where the reader says so).
+VARIABLES: dict[str, str | None] = {
+    "DJANGO_SECRET_KEY": None,
+    "DJANGO_DEBUG": "false",
+    "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+    "DATABASE_URL": "postgres://catalog@127.0.0.1:55432/catalog",
+    "DATABASE_REPLICA_URLS": "postgres://catalog@127.0.0.1:55433/catalog",
+    "MONGODB_URL": "mongodb://127.0.0.1:57017/?directConnection=true",
+    "MONGODB_DATABASE": "catalog",
+    "REDIS_URL": "redis://127.0.0.1:56379/0",
+}
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+# Only used when DJANGO_DEBUG is true and no key is given; never valid in production.
+_DEBUG_SECRET_KEY = "insecure-development-key-set-DJANGO_SECRET_KEY-in-production"
+
+
+@dataclass(frozen=True)
+class Environment:
+    secret_key: str
+    debug: bool
+    allowed_hosts: list[str]
+    database: dict[str, Any]
+    replicas: list[dict[str, Any]]
+    mongodb_url: str
+    mongodb_database: str
+    redis_url: str
+
+
+def _raw(source: Mapping[str, str], name: str) -> str | None:
+    value = source.get(name)
+    return VARIABLES[name] if value is None else value.strip()
+
+
+def parse_bool(name: str, value: str) -> bool:
+    """Return the boolean ``value`` spells; anything but a clear yes or no is an error."""
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}")
+
+
+def parse_database_url(name: str, url: str) -> dict[str, Any]:
+    """Return Django's DATABASES entry for a ``postgres://`` URL."""
+    if urlsplit(url).scheme not in ("postgres", "postgresql", "pgsql"):
+        raise ImproperlyConfigured(f"{name} must be a postgres:// URL, not {url!r}")
+    try:
+        config = environ.Env.db_url_config(url)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is malformed: {exc}") from exc
+    if not config.get("HOST") or not config.get("NAME"):
+        raise ImproperlyConfigured(f"{name} must name a host and a database: {url!r}")
+    return config
+
+
+def _parse_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in schemes or not parts.netloc:
+        raise ImproperlyConfigured(
+            f"{name} must be a {' or '.join(s + '://' for s in schemes)} URL, not {url!r}"
+        )
+    return url
+
+
+def load(source: Mapping[str, str] | None = None) -> Environment:
+    """Return the validated environment (``os.environ`` unless ``source`` is given)."""
+    source = os.environ if source is None else source
+    debug = parse_bool("DJANGO_DEBUG", _raw(source, "DJANGO_DEBUG") or "")
+    secret_key = _raw(source, "DJANGO_SECRET_KEY")
+    if not secret_key:
+        if not debug:
+            raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG is false")
+        secret_key = _DEBUG_SECRET_KEY
+    hosts = [h.strip() for h in (_raw(source, "DJANGO_ALLOWED_HOSTS") or "").split(",") if h.strip()]
+    if not hosts:
+        raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name at least one host")
+    replica_urls = [u.strip() for u in (_raw(source, "DATABASE_REPLICA_URLS") or "").split(",") if u.strip()]
+    mongodb_database = _raw(source, "MONGODB_DATABASE") or ""
+    if not mongodb_database or any(c in mongodb_database for c in '/\\. "$'):
+        raise ImproperlyConfigured(f"MONGODB_DATABASE is not a valid database name: {mongodb_database!r}")
+    return Environment(
+        secret_key=secret_key,
+        debug=debug,
+        allowed_hosts=hosts,
+        database=parse_database_url("DATABASE_URL", _raw(source, "DATABASE_URL") or ""),
+        replicas=[parse_database_url("DATABASE_REPLICA_URLS", url) for url in replica_urls],
+        mongodb_url=_parse_url("MONGODB_URL", _raw(source, "MONGODB_URL") or "", ("mongodb", "mongodb+srv")),
+        mongodb_database=mongodb_database,
+        redis_url=_parse_url("REDIS_URL", _raw(source, "REDIS_URL") or "", ("redis", "rediss", "unix")),
+    )

@@ -1,0 +1,120 @@
+"""Django settings. Every value that varies between deployments comes from the
+environment, read and validated once in ``catalog_service.environment``; there is no
+separate production settings module."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from catalog_service import environment
+from catalog_service.db.config import build_databases
+
+ENV = environment.load()
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+SECRET_KEY = ENV.secret_key
+DEBUG = ENV.debug
+ALLOWED_HOSTS = ENV.allowed_hosts
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "catalog_service",
+    "categories",
+    "catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "catalog_service.urls"
+WSGI_APPLICATION = "catalog_service.wsgi.application"
+ASGI_APPLICATION = "catalog_service.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = build_databases(ENV.database, ENV.replicas)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+MONGODB = {
+    "URL": ENV.mongodb_url,
+    "NAME": ENV.mongodb_database,
+    # Fail fast when MongoDB is unreachable instead of pymongo's 30-second default.
+    "SERVER_SELECTION_TIMEOUT_MS": 2000,
+    "CONNECT_TIMEOUT_MS": 2000,
+    # Bounds every operation (pymongo's client-side operation timeout, timeoutMS).
+    "OPERATION_TIMEOUT_MS": 3000,
+}
+
+CACHES = {
+    "default": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": ENV.redis_url,
+        "KEY_PREFIX": "catalog",
+        "VERSION": 1,
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            # JSON, never pickle: a value read from a shared Redis must not be able to run code.
+            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
+            # A slow or dead Redis costs a request at most this long.
+            "SOCKET_CONNECT_TIMEOUT": 0.1,
+            "SOCKET_TIMEOUT": 0.1,
+        },
+    }
+}
+
+# Readiness checks: each dependency gets this long, checked concurrently.
+READINESS_TIMEOUT_SECONDS = 1.0
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,11 @@
+#!/bin/bash
+# Compose replica: clone the primary with pg_basebackup -R on first start, then run as a standby.
+set -euo pipefail
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  until pg_isready -h "$PRIMARY_HOST" -p 5432; do sleep 1; done
+  rm -rf "${PGDATA:?}"/*
+  PGPASSWORD="$REPLICATION_PASSWORD" pg_basebackup -h "$PRIMARY_HOST" -p 5432 -U replicator \
+    -D "$PGDATA" -R -X stream -c fast -S replica1_slot
+  chmod 0700 "$PGDATA"
+fi
+exec postgres -c hot_standby=on -c hot_standby_feedback=on

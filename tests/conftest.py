@@ -1,0 +1,125 @@
+"""Test harness: the real stack (Postgres primary and streaming replicas, Redis, MongoDB).
+
+The session starts ``bin/stack`` when the environment names no stack (no DATABASE_URL).
+The test database is created on the primary only; the replicas receive it through streaming
+replication, and their aliases are pointed at it, so reads in tests hit real replicas.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+STACK = ROOT / "bin" / "stack"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        subprocess.run([str(STACK), "up"], check=True, stdout=subprocess.DEVNULL)
+    _replicas_are_never_flushed()
+
+
+def _replicas_are_never_flushed() -> None:
+    """Leave replica aliases out of test data management, as Django does for mirrors.
+
+    A replica is read-only: a flush or sequence reset there fails, and it receives the
+    primary's own flush through replication. Queries still go to the real replica.
+    """
+    from django.test import TransactionTestCase
+
+    from catalog_service.db.config import REPLICA_ALIAS_PREFIX
+
+    databases_names = TransactionTestCase._databases_names.__func__
+
+    def _databases_names(cls, include_mirrors=True):
+        names = databases_names(cls, include_mirrors=include_mirrors)
+        if include_mirrors:
+            return names
+        return [alias for alias in names if not alias.startswith(REPLICA_ALIAS_PREFIX)]
+
+    TransactionTestCase._databases_names = classmethod(_databases_names)
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 15.0, interval: float = 0.05) -> object:
+    """Poll ``condition`` until it returns a truthy value, which is returned; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s: {condition}")
+        time.sleep(interval)
+
+
+def _replica_has_schema(alias: str) -> bool:
+    from django.db import connections
+    from django.db.utils import OperationalError
+
+    try:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT to_regclass('catalog_product') IS NOT NULL")
+            return cursor.fetchone()[0]
+    except OperationalError:  # the test database has not reached this replica yet
+        connections[alias].close()
+        return False
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_keepdb):
+    from django.conf import settings
+    from django.db import connections
+    from django.test.utils import setup_databases, teardown_databases
+
+    from catalog_service.db.config import replica_aliases
+    from catalog_service.documents.client import get_client
+
+    mongo_name = f"test_{settings.MONGODB['NAME']}"
+    settings.MONGODB["NAME"] = mongo_name
+    get_client().drop_database(mongo_name)
+
+    with django_db_blocker.unblock():
+        db_cfg = setup_databases(
+            verbosity=request.config.option.verbose,
+            interactive=False,
+            keepdb=django_db_keepdb,
+            aliases={"default"},
+        )
+        test_name = connections["default"].settings_dict["NAME"]
+        for alias in replica_aliases(settings.DATABASES):
+            connections[alias].close()
+            connections[alias].settings_dict["NAME"] = test_name
+            wait_for(lambda alias=alias: _replica_has_schema(alias), timeout=60)
+    yield
+    with django_db_blocker.unblock():
+        for alias in replica_aliases(settings.DATABASES):
+            connections[alias].close()
+        teardown_databases(db_cfg, verbosity=request.config.option.verbose)
+    get_client().drop_database(mongo_name)
+
+
+def stack(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``bin/stack`` with ``args``; return the finished process."""
+    return subprocess.run([str(STACK), *args], check=check, capture_output=True, text=True, timeout=180)
+
+
+@pytest.fixture
+def stack_component() -> Iterator[Callable[[str], None]]:
+    """Stop components for a test (``stop(name)``); every stopped one is started again after it."""
+    if os.environ.get("DATABASE_URL") and not (ROOT / "var" / "pg" / "primary").exists():
+        pytest.skip("the environment names a stack that bin/stack does not manage")
+    stopped: list[str] = []
+
+    def stop(name: str) -> None:
+        stack("stop", name)
+        stopped.append(name)
+
+    yield stop
+    for name in reversed(stopped):
+        stack("start", name)
