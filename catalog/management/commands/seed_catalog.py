@@ -23,9 +23,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--categories", type=int, default=30, help="number of categories (at least 3)")
         parser.add_argument("--products", type=int, default=1000, help="number of products")
-        parser.add_argument(
-            "--seed", type=int, default=1, help="random seed (same seed, same catalog)"
-        )
+        parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same catalog)")
         parser.add_argument("--reset", action="store_true", help="delete the existing catalog first")
         parser.add_argument("--if-empty", action="store_true", help="do nothing when products already exist")
 
