@@ -1,22 +1,57 @@
 from __future__ import annotations
 
-from django.db import models
+from decimal import Decimal
 
+from django.db import models
+from pymongo import ASCENDING, DESCENDING, IndexModel
+
+from catalog_service.documents.base import DocumentModel
+from catalog_service.documents.fields import (
+    DocumentCharField,
+    DocumentDecimalField,
+    DocumentTextField,
+    attributes_field,
+    url_list_field,
+)
 from categories.models import Category
 
 
-class Product(models.Model):
-    """A product's relational part. Its name, description, price, attributes and images
-    live in a MongoDB document with the same id (see catalog_service.documents)."""
+class Product(DocumentModel):
+    """A product: relational columns in Postgres, and a MongoDB document (collection
+    ``products``, ``_id`` = pk) with its name, description, price, attributes and images."""
+
+    document_collection = "products"
+    # Copied into the document so the document side can filter and order a category's products.
+    document_mirror_fields = ("category_id", "is_published", "created_at")
+    # What the document-driven listings need: a category's products by price, by id (keyset
+    # pages), newest first; and attribute filters (a wildcard index).
+    document_indexes = (
+        IndexModel(
+            [
+                ("category_id", ASCENDING),
+                ("is_published", ASCENDING),
+                ("price", ASCENDING),
+                ("_id", ASCENDING),
+            ]
+        ),
+        IndexModel([("category_id", ASCENDING), ("_id", ASCENDING)]),
+        IndexModel([("category_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
+        IndexModel([("attributes.$**", ASCENDING)]),
+    )
 
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="products")
     sku = models.CharField("SKU", max_length=64, unique=True)
     is_published = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    # Bumped on every write; the MongoDB document carries the version it was written from,
-    # so an older write never overwrites a newer one.
-    version = models.PositiveBigIntegerField(default=1, editable=False)
+
+    name = DocumentCharField(max_length=200)
+    description = DocumentTextField(blank=True, default="")
+    price = DocumentDecimalField(
+        max_digits=12, decimal_places=2, min_value=Decimal("0"), default=Decimal("0.00")
+    )
+    attributes = attributes_field()
+    images = url_list_field()
 
     class Meta:
         ordering = ("-created_at", "-id")

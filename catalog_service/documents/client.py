@@ -13,7 +13,10 @@ import threading
 
 from django.conf import settings
 from pymongo import MongoClient
+from pymongo.collection import Collection
 from pymongo.database import Database
+
+from catalog_service.documents.monitoring import recorder
 
 _lock = threading.Lock()
 _client: MongoClient | None = None
@@ -36,6 +39,7 @@ def get_client() -> MongoClient:
                 timeoutMS=config["OPERATION_TIMEOUT_MS"],
                 appname="catalog",
                 tz_aware=True,
+                event_listeners=[recorder],
             )
             _client_pid = pid
     return _client
@@ -44,6 +48,11 @@ def get_client() -> MongoClient:
 def get_database() -> Database:
     """Return the service's MongoDB database (``settings.MONGODB["NAME"]``)."""
     return get_client()[settings.MONGODB["NAME"]]
+
+
+def get_collection(model: type) -> Collection:
+    """Return the collection that holds ``model``'s documents (``model.document_collection``)."""
+    return get_database()[model.document_collection]
 
 
 def close_client() -> None:

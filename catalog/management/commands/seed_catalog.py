@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import time
 from itertools import islice
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
+from django.utils import timezone
 
 from catalog import seeding
 from catalog.models import Product
 from catalog_service.db.config import PRIMARY_ALIAS
+from catalog_service.documents.client import get_collection
+from catalog_service.documents.codec import instance_to_json, json_to_document
+from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
 
 BATCH_SIZE = 5000
@@ -50,10 +55,12 @@ class Command(BaseCommand):
         )
 
     def _reset(self) -> None:
+        tables = [Product._meta.db_table, Category._meta.db_table]
         with connections[PRIMARY_ALIAS].cursor() as cursor:
-            cursor.execute(
-                f"TRUNCATE {Product._meta.db_table}, {Category._meta.db_table} RESTART IDENTITY CASCADE"
-            )
+            cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+        OutboxRecord.objects.using(PRIMARY_ALIAS).filter(model_label=Product._meta.label).delete()
+        # Dropped after the Postgres transaction commits, so a failed reset leaves both intact.
+        transaction.on_commit(lambda: get_collection(Product).delete_many({}), using=PRIMARY_ALIAS)
 
     def _create_categories(self, tree: list[seeding.CategorySpec]) -> dict[int, int]:
         ids: dict[int, int] = {}
@@ -75,16 +82,67 @@ class Command(BaseCommand):
     def _create_products(
         self, tree: list[seeding.CategorySpec], ids: dict[int, int], count: int, seed: int
     ) -> int:
+        """Write products and their outbox records with COPY (bulk_create's parameter arrays
+        cost most of the time at this size); the documents follow after commit."""
         created = 0
+        documents: list[dict] = []
         specs = seeding.products(tree, count, seed)
+        now = timezone.now()
+        connection = connections[PRIMARY_ALIAS]
+        product_columns = ("id", "category_id", "sku", "is_published", "created_at", "updated_at", "version")
+        outbox_columns = (
+            "model_label", "object_id", "version", "operation", "document",
+            "created_at", "attempts", "next_attempt_at", "last_error",
+        )  # fmt: skip
         while batch := list(islice(specs, BATCH_SIZE)):
-            objs = [
-                Product(sku=spec.sku, category_id=ids[spec.category_key], is_published=spec.is_published)
-                for spec in batch
-            ]
-            Product.objects.using(PRIMARY_ALIAS).bulk_create(objs)
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [Product._meta.db_table, len(batch)],
+                )
+                pks = [row[0] for row in cursor.fetchall()]
+                objs: list[Product] = []
+                for pk, spec in zip(pks, batch, strict=True):
+                    objs.append(
+                        Product(
+                            pk=pk,
+                            sku=spec.sku,
+                            category_id=ids[spec.category_key],
+                            is_published=spec.is_published,
+                            created_at=now,
+                            version=1,
+                            **spec.document,
+                        )
+                    )
+                raw = cursor.cursor
+                with raw.copy(
+                    f"COPY {Product._meta.db_table} ({', '.join(product_columns)}) FROM STDIN"
+                ) as copy:
+                    for obj in objs:
+                        copy.write_row((obj.pk, obj.category_id, obj.sku, obj.is_published, now, now, 1))
+                with raw.copy(
+                    f"COPY {OutboxRecord._meta.db_table} ({', '.join(outbox_columns)}) FROM STDIN"
+                ) as copy:
+                    for obj in objs:
+                        doc = instance_to_json(obj)
+                        copy.write_row((Product._meta.label, obj.pk, 1, OutboxRecord.UPSERT, json.dumps(doc),
+                                        now, 0, now, ""))  # fmt: skip
+                        documents.append({**json_to_document(Product, doc), "_id": obj.pk, "version": 1})
             created += len(objs)
+        transaction.on_commit(lambda: _insert_documents(documents), using=PRIMARY_ALIAS)
         return created
+
+
+def _insert_documents(documents: list[dict]) -> None:
+    collection = get_collection(Product)
+    for start in range(0, len(documents), BATCH_SIZE):
+        batch = documents[start : start + BATCH_SIZE]
+        collection.insert_many(batch, ordered=False)
+        OutboxRecord.objects.using(PRIMARY_ALIAS).filter(
+            model_label=Product._meta.label,
+            object_id__in=[doc["_id"] for doc in batch],
+            applied_at__isnull=True,
+        ).update(applied_at=timezone.now())
 
 
 def _levels(tree: list[seeding.CategorySpec]) -> list[list[seeding.CategorySpec]]:

@@ -1,0 +1,43 @@
+"""Batch loading of documents for model instances: one ``find`` with ``$in`` per batch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from django.db import models
+
+from catalog_service.documents.client import get_collection
+from catalog_service.documents.fields import document_fields
+from catalog_service.documents.state import document_state
+
+
+def load_documents(
+    model: type[models.Model], instances: Sequence[models.Model], names: Iterable[str] | None = None
+) -> None:
+    """Fill the document values ``names`` (all when None) of ``instances`` with one query.
+
+    Values assigned but not saved are kept; a missing document leaves the defaults.
+    """
+    fields = document_fields(model)
+    wanted = list(fields) if names is None else [n for n in names if n in fields]
+    pending = [obj for obj in instances if obj.pk is not None]
+    if not wanted or not pending:
+        return
+    # Fetch only what no instance has yet: a lazy load after a projected batch load asks for the rest.
+    missing = [n for n in wanted if any(n not in document_state(obj).fetched for obj in pending)]
+    if not missing:
+        return
+    ids = [obj.pk for obj in pending]
+    projection = dict.fromkeys(missing, 1)
+    found = {doc["_id"]: doc for doc in get_collection(model).find({"_id": {"$in": ids}}, projection)}
+    for obj in pending:
+        state = document_state(obj)
+        doc = found.get(obj.pk, {})
+        for name in missing:
+            state.fetched.add(name)
+            if name in state.changed:
+                continue
+            if name in doc:
+                state.values[name] = fields[name].from_document(doc[name])
+            else:
+                state.values[name] = fields[name].get_default()

@@ -1,0 +1,46 @@
+"""The outbox: document changes recorded in the same Postgres transaction as the row."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+
+class OutboxRecord(models.Model):
+    """One version of one object's document, to be applied to MongoDB.
+
+    ``document`` is the whole document as of ``version`` (merged under the row's lock), so
+    the newest record alone restores the document; the relay keeps it after applying it as
+    the base for the next change and for reconciliation, and deletes older ones.
+    """
+
+    UPSERT = "upsert"
+    DELETE = "delete"
+
+    model_label = models.CharField(max_length=100)
+    object_id = models.BigIntegerField()
+    version = models.PositiveBigIntegerField()
+    operation = models.CharField(max_length=10, choices=[(UPSERT, "upsert"), (DELETE, "delete")])
+    document = models.JSONField(null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    applied_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("model_label", "object_id", "version"), name="outbox_object_version"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=("next_attempt_at", "id"),
+                condition=models.Q(applied_at__isnull=True),
+                name="outbox_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model_label}#{self.object_id} v{self.version} {self.operation}"

@@ -1,0 +1,165 @@
+"""Applying outbox records to MongoDB: right after commit, and by the relay as a safety net."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.apps import apps
+from django.db import connections, transaction
+from django.db.models import Q
+from django.utils import timezone
+from pymongo import DeleteOne, UpdateOne
+from pymongo.errors import BulkWriteError, PyMongoError
+
+from catalog_service.db.config import PRIMARY_ALIAS
+from catalog_service.documents.client import get_collection
+from catalog_service.documents.codec import json_to_document
+from catalog_service.documents.models import OutboxRecord
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+MAX_BACKOFF_SECONDS = 300
+DUPLICATE_KEY = 11000
+
+
+@dataclass
+class RelayResult:
+    applied: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def claimed(self) -> int:
+        return self.applied + self.failed
+
+
+def backoff(attempts: int) -> timedelta:
+    """Return the wait before retry number ``attempts`` (exponential, capped)."""
+    return timedelta(seconds=min(2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS))
+
+
+def mongo_operation(model: type, record: OutboxRecord) -> UpdateOne | DeleteOne:
+    """Return the idempotent MongoDB write of ``record``.
+
+    An upsert is guarded by the version: a document already at this version or newer is left
+    alone (MongoDB then reports a duplicate key on the upsert, which counts as applied).
+    """
+    if record.operation == OutboxRecord.DELETE:
+        return DeleteOne({"_id": record.object_id})
+    body = {**json_to_document(model, record.document), "version": record.version}
+    return UpdateOne(
+        {"_id": record.object_id, "version": {"$lt": record.version}}, {"$set": body}, upsert=True
+    )
+
+
+def apply_objects(model_label: str, object_ids: Iterable[int], *, using: str = PRIMARY_ALIAS) -> RelayResult:
+    """Apply the due records of these objects now (the after-commit path); never raises."""
+    total = RelayResult()
+    ids = list(object_ids)
+    try:
+        for start in range(0, len(ids), BATCH_SIZE):
+            chunk = ids[start : start + BATCH_SIZE]
+            condition = Q(model_label=model_label, object_id__in=chunk, next_attempt_at__lte=timezone.now())
+            while True:
+                result = _apply(condition, using=using)
+                total.applied += result.applied
+                total.failed += result.failed
+                total.errors += result.errors
+                if result.failed or result.claimed < BATCH_SIZE:
+                    break
+    except Exception:  # the write committed; the relay retries whatever did not get through
+        log.exception("applying %s documents after commit failed; the outbox relay will retry", model_label)
+        total.failed += 1
+    return total
+
+
+def apply_pending(*, using: str = PRIMARY_ALIAS, limit: int = BATCH_SIZE) -> RelayResult:
+    """Apply up to ``limit`` pending records that are due; return what happened."""
+    return _apply(Q(next_attempt_at__lte=timezone.now()), using=using, limit=limit)
+
+
+def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
+    result = RelayResult()
+    with transaction.atomic(using=using):
+        records = list(
+            OutboxRecord.objects.using(using)
+            .select_for_update(skip_locked=True)
+            .filter(condition, applied_at__isnull=True)
+            .order_by("id")[:limit]
+        )
+        if not records:
+            return result
+        # Each record holds the whole document, so only an object's newest one needs writing.
+        newest: dict[tuple[str, int], OutboxRecord] = {}
+        for record in records:
+            key = (record.model_label, record.object_id)
+            if key not in newest or record.version > newest[key].version:
+                newest[key] = record
+        failed_objects: dict[tuple[str, int], str] = {}
+        by_model: dict[str, list[OutboxRecord]] = {}
+        for record in newest.values():
+            by_model.setdefault(record.model_label, []).append(record)
+        for label, batch in by_model.items():
+            failed_objects.update(_write(label, batch))
+
+        now = timezone.now()
+        applied, failed = [], []
+        for record in records:
+            error = failed_objects.get((record.model_label, record.object_id))
+            if error is None:
+                applied.append(record.pk)
+            else:
+                record.attempts += 1
+                record.next_attempt_at = now + backoff(record.attempts)
+                record.last_error = error[:2000]
+                failed.append(record)
+        OutboxRecord.objects.using(using).filter(pk__in=applied).update(applied_at=now)
+        OutboxRecord.objects.using(using).bulk_update(failed, ["attempts", "next_attempt_at", "last_error"])
+        _prune(
+            [r for key, r in newest.items() if key not in failed_objects],
+            using=using,
+        )
+        result.applied, result.failed = len(applied), len(failed)
+        result.errors = sorted(set(failed_objects.values()))
+    return result
+
+
+def _write(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:
+    """Write ``batch`` to MongoDB; return the objects that failed, with the reason."""
+    model = apps.get_model(label)
+    try:
+        get_collection(model).bulk_write([mongo_operation(model, r) for r in batch], ordered=False)
+    except BulkWriteError as exc:
+        return {
+            (label, batch[error["index"]].object_id): error.get("errmsg", "write error")
+            for error in exc.details.get("writeErrors", [])
+            if error.get("code") != DUPLICATE_KEY
+        }
+    except PyMongoError as exc:
+        return {(label, r.object_id): f"{type(exc).__name__}: {exc}" for r in batch}
+    return {}
+
+
+def _prune(newest_applied: list[OutboxRecord], *, using: str) -> None:
+    """Delete applied records older than each object's newest; after a delete, all of them."""
+    if not newest_applied:
+        return
+    table = OutboxRecord._meta.db_table
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"""
+            DELETE FROM {table} o
+            USING unnest(%s::text[], %s::bigint[], %s::bigint[]) AS t(model_label, object_id, keep_from)
+            WHERE o.model_label = t.model_label AND o.object_id = t.object_id
+              AND o.version < t.keep_from AND o.applied_at IS NOT NULL
+            """,
+            [
+                [r.model_label for r in newest_applied],
+                [r.object_id for r in newest_applied],
+                [r.version + (1 if r.operation == OutboxRecord.DELETE else 0) for r in newest_applied],
+            ],
+        )
