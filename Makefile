@@ -39,6 +39,7 @@ run: setup
 	$(WITH_SECRET) bin/with-stack bash -c '\
 	  set -e; \
 	  $(PY) manage.py migrate --noinput; \
+	  $(PY) manage.py ensure_document_indexes; \
 	  $(PY) manage.py collectstatic --noinput -v0; \
 	  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
 	  if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
