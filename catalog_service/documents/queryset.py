@@ -9,6 +9,7 @@ from typing import Any
 from django.db import models, router, transaction
 from django.db.models.query import ModelIterable
 
+from catalog_service.documents.codec import mirror_fields
 from catalog_service.documents.fields import document_fields
 from catalog_service.documents.loading import load_documents
 from catalog_service.documents.outbox import record_upserts
@@ -75,7 +76,7 @@ class DocumentQuerySet(models.QuerySet):
     def update(self, **kwargs: Any) -> int:
         """Update rows; document values and mirrored columns are synced through the outbox."""
         fields = document_fields(self.model)
-        mirrored = set(getattr(self.model, "document_mirror_fields", ()))
+        mirrored = set(mirror_fields(self.model))
         document_values = {k: v for k, v in kwargs.items() if k in fields}
         touches_document = document_values or any(
             self.model._meta.get_field(k).attname in mirrored for k in kwargs if k not in fields

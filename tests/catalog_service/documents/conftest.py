@@ -1,5 +1,4 @@
 import pytest
-from django.db import connections
 from pymongo.errors import AutoReconnect
 
 from catalog.models import Product
@@ -27,11 +26,3 @@ def mongo_commands():
 
 def finds(commands):
     return [c for c in commands if c["name"] == "find"]
-
-
-def sql_count(alias, block):
-    from django.test.utils import CaptureQueriesContext
-
-    with CaptureQueriesContext(connections[alias]) as queries:
-        result = block()
-    return len(queries), result

@@ -28,9 +28,7 @@ def make_products(n, category=None, **doc):
 
 
 @pytest.mark.parametrize("n", [1, 50, 500])
-def test_a_queryset_costs_one_sql_query_and_one_find(
-    n, products_collection, mongo_commands, django_db_blocker
-):
+def test_a_queryset_costs_one_sql_query_and_one_find(n, products_collection, mongo_commands):
     from django.db import connection
 
     make_products(n)
