@@ -9,7 +9,7 @@ WITH_SECRET = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))}"
 DEMO_CATEGORIES ?= 30
 DEMO_PRODUCTS ?= 2000
 
-.PHONY: setup system-deps run test lint format stack-up stack-down check-compose
+.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents
 
 setup: system-deps $(VENV)/.installed $(STANDIN_JAR) $(SECRET_FILE)
 
@@ -49,6 +49,10 @@ run: setup
 # The routing tests need two replicas; bin/with-stack keeps a stack the environment names.
 test: setup
 	STACK_REPLICAS=$${STACK_REPLICAS:-2} $(WITH_SECRET) bin/with-stack $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Batched document loading against one find_one per instance, side by side (issue 4).
+bench-documents: setup
+	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_documents'
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -123,3 +123,33 @@ def stack_component() -> Iterator[Callable[[str], None]]:
     yield stop
     for name in reversed(stopped):
         stack("start", name)
+
+
+@pytest.fixture
+def products_collection(transactional_db):
+    """The products collection, emptied around the test (rows are flushed by Django)."""
+    from pymongo.errors import AutoReconnect
+
+    from catalog.models import Product
+    from catalog_service.documents.client import get_collection
+
+    collection = get_collection(Product)
+    collection.delete_many({})
+    yield collection
+    try:
+        collection.delete_many({})
+    except AutoReconnect:  # a socket from before a test restarted MongoDB; a new one works
+        collection.delete_many({})
+
+
+@pytest.fixture
+def mongo_commands():
+    """Record the MongoDB commands sent inside ``with mongo_commands() as commands:``."""
+    from catalog_service.documents.monitoring import recorder
+
+    return recorder.record
+
+
+def finds(commands: list[dict]) -> list[dict]:
+    """Return the ``find`` commands among recorded ones."""
+    return [c for c in commands if c["name"] == "find"]

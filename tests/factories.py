@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import factory
 
 from catalog.models import Product
@@ -24,3 +26,13 @@ class ProductFactory(factory.django.DjangoModelFactory):
     category = factory.SubFactory(CategoryFactory)
     sku = factory.Sequence(lambda n: f"TEST-{n:06d}")
     is_published = True
+
+
+def make_products(n: int, category: Category | None = None, **doc: object) -> list[Product]:
+    """Create ``n`` products (named "Product i", priced i) in one bulk insert; return them."""
+    category = category or CategoryFactory()
+    objs = [
+        Product(category=category, sku=f"P-{category.pk}-{i}", name=f"Product {i}", price=Decimal(i), **doc)
+        for i in range(n)
+    ]
+    return Product.objects.bulk_create(objs)

@@ -13,18 +13,8 @@ from catalog.serializers import ProductSerializer
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.relay import _write, mongo_operation
 from categories.models import Category
-from tests.catalog_service.documents.conftest import finds
-from tests.conftest import wait_for
-from tests.factories import CategoryFactory
-
-
-def make_products(n, category=None, **doc):
-    category = category or CategoryFactory()
-    objs = [
-        Product(category=category, sku=f"P-{category.pk}-{i}", name=f"Product {i}", price=Decimal(i), **doc)
-        for i in range(n)
-    ]
-    return Product.objects.bulk_create(objs)
+from tests.conftest import finds, wait_for
+from tests.factories import CategoryFactory, make_products
 
 
 @pytest.mark.parametrize("n", [1, 50, 500])
