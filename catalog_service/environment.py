@@ -27,7 +27,15 @@ VARIABLES: dict[str, str | None] = {
     "MONGODB_URL": "mongodb://127.0.0.1:57017/?directConnection=true",
     "MONGODB_DATABASE": "catalog",
     "REDIS_URL": "redis://127.0.0.1:56379/0",
+    "DATABASE_EXTRA_URLS": "",
+    "DATABASE_ROUTES": "",
+    "PINNING_SECONDS": "15",
+    "MAX_REPLICA_LAG_SECONDS": "10",
+    "REPLICA_COOLDOWN_SECONDS": "30",
+    "DATABASE_PRIMARY_READ_GUARD": "",
 }
+
+PRIMARY_READ_GUARD_MODES = ("off", "warn", "raise")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -46,6 +54,12 @@ class Environment:
     mongodb_url: str
     mongodb_database: str
     redis_url: str
+    extra_databases: dict[str, dict[str, Any]]
+    database_routes: dict[str, str]
+    pinning_seconds: float
+    max_replica_lag_seconds: float
+    replica_cooldown_seconds: float
+    primary_read_guard: str
 
 
 def _raw(source: Mapping[str, str], name: str) -> str | None:
@@ -85,6 +99,28 @@ def _parse_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
+def parse_seconds(name: str, value: str) -> float:
+    """Return a non-negative number of seconds."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {value!r}") from None
+    if not seconds >= 0 or seconds == float("inf"):
+        raise ImproperlyConfigured(f"{name} must be a finite number of seconds >= 0, not {value!r}")
+    return seconds
+
+
+def parse_pairs(name: str, value: str) -> dict[str, str]:
+    """Return ``key=value,key2=value2`` as a dict; keys and values must be non-empty."""
+    pairs: dict[str, str] = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, val = (part.strip() for part in item.partition("="))
+        if not sep or not key or not val:
+            raise ImproperlyConfigured(f"{name} must be a comma-separated list of key=value, not {item!r}")
+        pairs[key] = val
+    return pairs
+
+
 def load(source: Mapping[str, str] | None = None) -> Environment:
     """Return the validated environment (``os.environ`` unless ``source`` is given)."""
     source = os.environ if source is None else source
@@ -101,6 +137,17 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
     mongodb_database = _raw(source, "MONGODB_DATABASE") or ""
     if not mongodb_database or any(c in mongodb_database for c in '/\\. "$'):
         raise ImproperlyConfigured(f"MONGODB_DATABASE is not a valid database name: {mongodb_database!r}")
+    extra = {
+        alias: parse_database_url("DATABASE_EXTRA_URLS", url)
+        for alias, url in parse_pairs(
+            "DATABASE_EXTRA_URLS", _raw(source, "DATABASE_EXTRA_URLS") or ""
+        ).items()
+    }
+    guard = (_raw(source, "DATABASE_PRIMARY_READ_GUARD") or ("warn" if debug else "off")).lower()
+    if guard not in PRIMARY_READ_GUARD_MODES:
+        raise ImproperlyConfigured(
+            f"DATABASE_PRIMARY_READ_GUARD must be one of {', '.join(PRIMARY_READ_GUARD_MODES)}, not {guard!r}"
+        )
     return Environment(
         secret_key=secret_key,
         debug=debug,
@@ -110,4 +157,14 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
         mongodb_url=_parse_url("MONGODB_URL", _raw(source, "MONGODB_URL") or "", ("mongodb", "mongodb+srv")),
         mongodb_database=mongodb_database,
         redis_url=_parse_url("REDIS_URL", _raw(source, "REDIS_URL") or "", ("redis", "rediss", "unix")),
+        extra_databases=extra,
+        database_routes=parse_pairs("DATABASE_ROUTES", _raw(source, "DATABASE_ROUTES") or ""),
+        pinning_seconds=parse_seconds("PINNING_SECONDS", _raw(source, "PINNING_SECONDS") or ""),
+        max_replica_lag_seconds=parse_seconds(
+            "MAX_REPLICA_LAG_SECONDS", _raw(source, "MAX_REPLICA_LAG_SECONDS") or ""
+        ),
+        replica_cooldown_seconds=parse_seconds(
+            "REPLICA_COOLDOWN_SECONDS", _raw(source, "REPLICA_COOLDOWN_SECONDS") or ""
+        ),
+        primary_read_guard=guard,
     )

@@ -30,6 +30,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so that the session's save at the end of a request counts as its write.
+    "catalog_service.db.middleware.PrimaryPinningMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -59,7 +61,18 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = build_databases(ENV.database, ENV.replicas)
+DATABASES = build_databases(ENV.database, ENV.replicas, ENV.extra_databases)
+DATABASE_ROUTERS = ["catalog_service.db.router.PrimaryReplicaRouter"]
+# app_label or app_label.Model -> alias: those models live there (reads, writes, migrations).
+DATABASE_ROUTES = ENV.database_routes
+# After a write, the client reads from the primary this long (a signed cookie).
+PINNING_SECONDS = ENV.pinning_seconds
+# A replica whose replay lag exceeds this is left out until it catches up.
+MAX_REPLICA_LAG_SECONDS = ENV.max_replica_lag_seconds
+# A replica that failed to connect is skipped this long (shared through Redis).
+REPLICA_COOLDOWN_SECONDS = ENV.replica_cooldown_seconds
+# Reads reaching the primary during safe, unpinned requests: "off", "warn" or "raise".
+DATABASE_PRIMARY_READ_GUARD = ENV.primary_read_guard
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 MONGODB = {

@@ -23,6 +23,11 @@ def pytest_configure(config: pytest.Config) -> None:
     if not os.environ.get("DATABASE_URL"):
         subprocess.run([str(STACK), "up"], check=True, stdout=subprocess.DEVNULL)
     _replicas_are_never_flushed()
+    _replicas_are_allowed_with_the_primary()
+    from django.conf import settings
+
+    # Tests fail on any read that reaches the primary during a safe, unpinned request.
+    settings.DATABASE_PRIMARY_READ_GUARD = "raise"
 
 
 def _replicas_are_never_flushed() -> None:
@@ -44,6 +49,25 @@ def _replicas_are_never_flushed() -> None:
         return [alias for alias in names if not alias.startswith(REPLICA_ALIAS_PREFIX)]
 
     TransactionTestCase._databases_names = classmethod(_databases_names)
+
+
+def _replicas_are_allowed_with_the_primary() -> None:
+    """A test allowed to use the primary may read from its replicas (where the router sends reads)."""
+    from django.test import TransactionTestCase
+
+    from catalog_service.db.config import PRIMARY_ALIAS, REPLICA_ALIAS_PREFIX
+
+    validate = TransactionTestCase._validate_databases.__func__
+
+    def _validate_databases(cls):
+        from django.db import connections
+
+        names = validate(cls)
+        if PRIMARY_ALIAS in names:
+            names = frozenset(names) | {a for a in connections if a.startswith(REPLICA_ALIAS_PREFIX)}
+        return names
+
+    TransactionTestCase._validate_databases = classmethod(_validate_databases)
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 15.0, interval: float = 0.05) -> object:
@@ -153,3 +177,82 @@ def mongo_commands():
 def finds(commands: list[dict]) -> list[dict]:
     """Return the ``find`` commands among recorded ones."""
     return [c for c in commands if c["name"] == "find"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_routing_state():
+    """Each test starts as a new unit of work, with every replica in rotation."""
+    from catalog_service.db import state
+    from catalog_service.db.health import replica_health
+
+    def forget():
+        state.reset()
+        replica_health.forget()
+        try:
+            from django_redis import get_redis_connection
+
+            redis = get_redis_connection("default")
+            keys = redis.keys("*:db:down:*")
+            if keys:
+                redis.delete(*keys)
+        except Exception:  # Redis stopped by a test: nothing shared to forget
+            pass
+
+    forget()
+    yield
+    forget()
+
+
+def _replica_conninfo(alias: str) -> str:
+    from django.db import connections
+
+    db = connections[alias].settings_dict
+    return (
+        f"host={db['HOST']} port={db['PORT'] or 5432} dbname={db['NAME']} user={db['USER']} "
+        "connect_timeout=2 application_name=catalog-tests"
+    )
+
+
+def wait_for_replicas(timeout: float = 15.0) -> None:
+    """Wait until every running replica has replayed what the primary has written so far.
+
+    Replicas whose replay is paused or that are stopped are not waited for. Uses connections
+    of its own, so query counts of the code under test are not disturbed.
+    """
+    import psycopg
+    from django.conf import settings
+
+    from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
+
+    with psycopg.connect(_replica_conninfo(PRIMARY_ALIAS), autocommit=True) as primary:
+        lsn = primary.execute("SELECT pg_current_wal_lsn()").fetchone()[0]
+    for alias in replica_aliases(settings.DATABASES):
+        try:
+            with psycopg.connect(_replica_conninfo(alias), autocommit=True) as replica:
+
+                def caught_up(replica=replica):
+                    paused, done = replica.execute(
+                        "SELECT pg_is_wal_replay_paused(), pg_last_wal_replay_lsn() >= %s::pg_lsn", [lsn]
+                    ).fetchone()
+                    return paused or done
+
+                wait_for(caught_up, timeout=timeout, interval=0.01)
+        except psycopg.OperationalError:  # stopped by the test
+            continue
+
+
+@pytest.fixture
+def client():
+    """Django's test client, which lets the replicas catch up before each request.
+
+    A real client that wrote is pinned to the primary; data a test writes through the ORM
+    reaches the replicas asynchronously, like another client's writes would.
+    """
+    from django.test import Client
+
+    class ReplicatedClient(Client):
+        def request(self, **request):
+            wait_for_replicas()
+            return super().request(**request)
+
+    return ReplicatedClient()

@@ -31,18 +31,27 @@ def database_entry(url_config: dict[str, Any], *, application_name: str) -> dict
     options.update(url_config.get("OPTIONS", {}))
     return {
         **url_config,
+        # Django's PostgreSQL backend, plus failover on replicas and write tracking on the primary.
+        "ENGINE": "catalog_service.db.backends.postgresql",
         "OPTIONS": options,
         "CONN_MAX_AGE": CONN_MAX_AGE,
         "CONN_HEALTH_CHECKS": True,
     }
 
 
-def build_databases(primary: dict[str, Any], replicas: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Return DATABASES: the primary as ``default`` and each replica as ``replicaN``."""
+def build_databases(
+    primary: dict[str, Any],
+    replicas: list[dict[str, Any]],
+    extra: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """Return DATABASES: the primary as ``default``, each replica as ``replicaN``, and the
+    ``extra`` aliases that ``DATABASE_ROUTES`` may send models to."""
     databases = {PRIMARY_ALIAS: database_entry(primary, application_name="catalog")}
     for index, replica in enumerate(replicas):
         alias = replica_alias(index)
         databases[alias] = database_entry(replica, application_name=f"catalog-{alias}")
+    for alias, config in (extra or {}).items():
+        databases[alias] = database_entry(config, application_name=f"catalog-{alias}")
     return databases
 
 

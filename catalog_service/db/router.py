@@ -1,0 +1,117 @@
+"""The database router: writes to the primary, reads to a healthy replica.
+
+Reads go to the primary instead when the unit of work has written, when the client is
+pinned after a recent write (see ``middleware``), inside ``transaction.atomic`` on the
+primary, or under ``use_primary()``. Models named in ``DATABASE_ROUTES`` live in the alias
+named there, for reads, writes and migrations alike.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, connections, models
+
+from catalog_service.db import state
+from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
+from catalog_service.db.health import in_event_loop, replica_health
+
+
+def routed_alias(app_label: str, model_name: str | None = None) -> str | None:
+    """Return the alias ``DATABASE_ROUTES`` gives this model (``app.Model`` before ``app``)."""
+    routes: dict[str, str] = getattr(settings, "DATABASE_ROUTES", {})
+    if not routes:
+        return None
+    if model_name:
+        for key, alias in routes.items():
+            if key.lower() == f"{app_label}.{model_name}".lower():
+                return alias
+    return routes.get(app_label)
+
+
+def _model_route(model: type[models.Model]) -> str | None:
+    return routed_alias(model._meta.app_label, model._meta.model_name)
+
+
+def connects(alias: str) -> bool:
+    """Return True when ``alias`` has, or can open, a connection; mark it down when it cannot.
+
+    On an event loop's thread nothing is opened (that would block); the first query tells.
+    """
+    if in_event_loop():
+        return True
+    connection = connections[alias]
+    try:
+        connection.close_if_health_check_failed()
+        connection.ensure_connection()
+    except DatabaseError as exc:
+        replica_health.mark_down(alias, exc)
+        connection.close()
+        return False
+    replica_health.mark_up(alias)
+    return True
+
+
+def choose_replica(*, exclude: frozenset[str] = frozenset()) -> str | None:
+    """Return a usable replica for the current unit of work, or None when there is none.
+
+    The unit of work keeps its replica while it stays usable (its reads then come from one
+    host); otherwise the healthy replicas are tried in random order, so load spreads.
+    """
+    current = state.current()
+    aliases = [a for a in replica_aliases(settings.DATABASES) if a not in exclude]
+    if current.replica in aliases and replica_health.usable(current.replica):
+        return current.replica
+    random.shuffle(aliases)
+    for alias in aliases:
+        if replica_health.usable(alias) and connects(alias):
+            current.replica = alias
+            replica_health.note_fallback(False)
+            return alias
+    current.replica = None
+    return None
+
+
+def read_alias(*, exclude: frozenset[str] = frozenset()) -> str:
+    """Return where the current unit of work reads catalog data (the primary as a last resort)."""
+    forced = state.forced()
+    current = state.current()
+    if forced == "primary":
+        return PRIMARY_ALIAS
+    if forced != "replica" and (
+        current.pinned or current.wrote or connections[PRIMARY_ALIAS].in_atomic_block
+    ):
+        return PRIMARY_ALIAS
+    alias = choose_replica(exclude=exclude)
+    if alias is None:
+        current.fell_back = True
+        if replica_aliases(settings.DATABASES):
+            replica_health.note_fallback(True)
+        return PRIMARY_ALIAS
+    return alias
+
+
+class PrimaryReplicaRouter:
+    """Django database router (``DATABASE_ROUTERS``); returns None where it has no opinion."""
+
+    def db_for_read(self, model: type[models.Model], **hints: Any) -> str | None:
+        return _model_route(model) or read_alias()
+
+    def db_for_write(self, model: type[models.Model], **hints: Any) -> str | None:
+        return _model_route(model) or PRIMARY_ALIAS
+
+    def allow_relation(self, obj1: models.Model, obj2: models.Model, **hints: Any) -> bool | None:
+        # The primary and its replicas hold the same data; a routed alias is a world of its own.
+        def home(obj: models.Model) -> str:
+            return _model_route(type(obj)) or PRIMARY_ALIAS
+
+        return True if home(obj1) == home(obj2) else None
+
+    def allow_migrate(
+        self, db: str, app_label: str, model_name: str | None = None, **hints: Any
+    ) -> bool | None:
+        if db in replica_aliases(settings.DATABASES):
+            return False  # replicas receive the schema through replication
+        return db == (routed_alias(app_label, model_name) or PRIMARY_ALIAS)
