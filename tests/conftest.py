@@ -147,6 +147,10 @@ def stack_component() -> Iterator[Callable[[str], None]]:
     yield stop
     for name in reversed(stopped):
         stack("start", name)
+    if stopped:
+        from django.db import connections
+
+        connections.close_all()  # sessions to the stopped servers died; the next test opens new ones
 
 
 @pytest.fixture

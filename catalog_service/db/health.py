@@ -142,7 +142,9 @@ class ReplicaHealth:
 
     def usable(self, alias: str) -> bool:
         """Return True when ``alias`` may take reads (not down, not lagging)."""
-        return not self.is_down(alias) and not self.is_lagging(alias)
+        if self.is_down(alias) or self.is_lagging(alias):
+            return False
+        return not self.is_down(alias)  # sampling the lag may just have found it down
 
     def status(self, alias: str) -> str:
         """Return ``alias``'s state as the router sees it: up, down or lagging."""
