@@ -26,6 +26,22 @@ def test_any_number_of_replicas_and_none():
     assert environment.load({**BASE, "DATABASE_REPLICA_URLS": ""}).replicas == []
 
 
+def test_routing_settings_and_extra_databases():
+    env = environment.load(BASE)
+    assert (env.pinning_seconds, env.max_replica_lag_seconds, env.replica_cooldown_seconds) == (15, 10, 30)
+    assert env.primary_read_guard == "off"
+    assert environment.load({"DJANGO_DEBUG": "true"}).primary_read_guard == "warn"
+    env = environment.load({
+        **BASE, "PINNING_SECONDS": "2.5", "DATABASE_ROUTES": "sessions=sessions_db, catalog.Product=default",
+        "DATABASE_EXTRA_URLS": "sessions_db=postgres://u@h:5433/sessions",
+    })  # fmt: skip
+    assert env.pinning_seconds == 2.5
+    assert env.database_routes == {"sessions": "sessions_db", "catalog.Product": "default"}
+    databases = build_databases(env.database, env.replicas, env.extra_databases)
+    assert databases["sessions_db"]["NAME"] == "sessions"
+    assert databases["sessions_db"]["ENGINE"] == "catalog_service.db.backends.postgresql"
+
+
 def test_connections_are_persistent_with_health_checks_and_a_connect_timeout():
     databases = build_databases(environment.load(BASE).database, [])
     assert databases["default"]["CONN_MAX_AGE"] > 0
@@ -45,6 +61,12 @@ def test_connections_are_persistent_with_health_checks_and_a_connect_timeout():
         ("MONGODB_DATABASE", "bad/name"),
         ("REDIS_URL", "localhost:6379"),
         ("DJANGO_ALLOWED_HOSTS", " , "),
+        ("PINNING_SECONDS", "soon"),
+        ("MAX_REPLICA_LAG_SECONDS", "-1"),
+        ("REPLICA_COOLDOWN_SECONDS", "inf"),
+        ("DATABASE_PRIMARY_READ_GUARD", "loud"),
+        ("DATABASE_ROUTES", "sessions"),
+        ("DATABASE_EXTRA_URLS", "sessions=mysql://u@h/db"),
     ],
 )
 def test_a_malformed_value_names_its_variable(name, value):

@@ -14,22 +14,14 @@ from django.conf import settings
 from django_redis import get_redis_connection
 
 from catalog_service.db.config import PRIMARY_ALIAS
+from catalog_service.db.health import REPLICA_LAG_SQL, replica_health
 from catalog_service.documents.client import get_client
-
-# Replay lag of a standby: zero when it has replayed all it received, else the age of the
-# last replayed transaction (a quiet primary makes that age grow without real lag).
-REPLICA_LAG_SQL = """
-SELECT CASE
-    WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
-    ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
-END
-"""
 
 
 @dataclass
 class CheckResult:
     name: str
-    status: str  # "up" or "down"
+    status: str  # "up", "down", or for a replica "lagging"
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,7 +49,13 @@ def check_postgres(alias: str, timeout: float) -> dict[str, Any]:
             conn.execute("SELECT 1")
             return {}
         in_recovery, lag = conn.execute(f"SELECT pg_is_in_recovery(), ({REPLICA_LAG_SQL})").fetchone()
-        return {"in_recovery": in_recovery, "lag_seconds": round(float(lag), 3)}
+    detail: dict[str, Any] = {"in_recovery": in_recovery, "lag_seconds": round(float(lag), 3)}
+    if float(lag) > settings.MAX_REPLICA_LAG_SECONDS:
+        detail["status"] = "lagging"
+    until = replica_health.down_until(alias)
+    if until is not None:  # it answers now, but this process still routes around it
+        detail["skipped_by_router_for_seconds"] = round(until - time.time(), 1)
+    return detail
 
 
 def check_mongodb(timeout: float) -> dict[str, Any]:
@@ -105,7 +103,7 @@ def run_checks(timeout: float | None = None) -> list[CheckResult]:
         except Exception as exc:  # any failure of a dependency means "down", with its reason
             results.append(CheckResult(name, "down", {"error": f"{type(exc).__name__}: {exc}"[:300]}))
         else:
-            results.append(CheckResult(name, "up", detail))
+            results.append(CheckResult(name, detail.pop("status", "up"), detail))
     elapsed = time.monotonic() - started
     for result in results:
         result.detail.setdefault("checked_in_ms", round(elapsed * 1000, 1))

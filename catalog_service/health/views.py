@@ -14,14 +14,24 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
+# Without these the service cannot answer; replicas fail over to the primary and the cache
+# degrades to the databases, so their loss is reported but keeps the instance in rotation.
+CRITICAL = frozenset({"primary", "mongodb"})
+
+
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
-    """Return 200 when every backing server answers, else 503 naming those that are down."""
+    """Return 200 while the primary and MongoDB answer (status "degraded" when a replica or
+    Redis is down or a replica lags), else 503; the body reports each server's state."""
     results = run_checks()
-    down = sorted(r.name for r in results if r.status != "up")
+    down = sorted(r.name for r in results if r.status == "down")
+    lagging = sorted(r.name for r in results if r.status == "lagging")
+    critical = sorted(set(down) & CRITICAL)
+    status = "unavailable" if critical else "degraded" if down or lagging else "ok"
     body = {
-        "status": "ok" if not down else "unavailable",
+        "status": status,
         "down": down,
+        "lagging": lagging,
         "checks": {r.name: r.as_dict() for r in results},
     }
-    return JsonResponse(body, status=503 if down else 200)
+    return JsonResponse(body, status=503 if critical else 200)

@@ -27,16 +27,20 @@ def test_readyz_reports_every_server_up(client):
 
 @pytest.mark.stack
 @pytest.mark.django_db
-def test_readyz_is_503_while_redis_is_stopped_and_200_once_it_is_back(client, stack_component):
+def test_readyz_reports_redis_stopped_as_degraded_and_mongodb_stopped_as_unavailable(client, stack_component):
     stack_component("redis")
     response = client.get("/readyz")
-    assert response.status_code == 503
+    assert response.status_code == 200  # listings still answer from the databases
     body = response.json()
-    assert body["down"] == ["redis"]
+    assert (body["status"], body["down"]) == ("degraded", ["redis"])
     assert body["checks"]["redis"]["status"] == "down"
     assert body["checks"]["primary"]["status"] == "up"
 
     from tests.conftest import stack
 
     stack("start", "redis")
-    assert wait_for(lambda: client.get("/readyz").status_code == 200)
+    assert wait_for(lambda: client.get("/readyz").json()["status"] == "ok")
+    stack_component("mongo")
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert (response.json()["status"], response.json()["down"]) == ("unavailable", ["mongodb"])

@@ -1,0 +1,70 @@
+"""Per-model routing (DATABASE_ROUTES) with a real second database on the primary's server."""
+
+import psycopg
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.core.management import call_command
+from django.db import connections, router
+from django.db.utils import load_backend
+
+from catalog.models import Product
+from catalog_service.db.checks import check_database_routes
+from catalog_service.db.config import PRIMARY_ALIAS
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ALIAS = "sessions_db"
+
+
+def admin_connection(db):
+    return psycopg.connect(
+        host=db["HOST"], port=db["PORT"], dbname="postgres", user=db["USER"], autocommit=True
+    )
+
+
+@pytest.fixture
+def second_database(settings):
+    db = dict(connections[PRIMARY_ALIAS].settings_dict)
+    db["NAME"] = f"{db['NAME']}_sessions"
+    with admin_connection(db) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
+        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
+    # Registered as a dynamic connection (as a deployment's DATABASE_EXTRA_URLS would add it).
+    connections[ALIAS] = load_backend(db["ENGINE"]).DatabaseWrapper(db, ALIAS)
+    settings.DATABASE_ROUTES = {"sessions": ALIAS}
+    yield db
+    connections[ALIAS].close()
+    del connections[ALIAS]
+    with admin_connection(db) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
+
+
+def tables(alias):
+    with connections[alias].cursor() as cursor:
+        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+        return {row[0] for row in cursor.fetchall()}
+
+
+def test_a_routed_app_lives_in_its_database_for_reads_writes_and_migrations(second_database):
+    call_command("migrate", database=ALIAS, verbosity=0)
+    assert tables(ALIAS) == {"django_session", "django_migrations"}  # only what the map sends there
+    assert router.allow_migrate(PRIMARY_ALIAS, "sessions", model_name="session") is False
+    assert router.allow_migrate(PRIMARY_ALIAS, "catalog", model_name="product") is True
+
+    from django.contrib.sessions.models import Session
+
+    assert router.db_for_write(Session) == ALIAS
+    assert router.db_for_read(Session) == ALIAS  # not a replica of the primary
+    assert router.db_for_read(Product) != ALIAS
+
+    store = SessionStore()
+    store["cart"] = [1, 2]
+    store.create()
+    assert Session.objects.using(ALIAS).filter(session_key=store.session_key).exists()
+    assert not Session.objects.using(PRIMARY_ALIAS).filter(session_key=store.session_key).exists()
+    assert SessionStore(session_key=store.session_key).load() == {"cart": [1, 2]}
+
+
+def test_routes_to_unknown_databases_or_models_fail_the_system_check(settings):
+    settings.DATABASE_ROUTES = {"sessions": "nowhere", "catalog.Nope": PRIMARY_ALIAS, "auth": "replica1"}
+    ids = sorted(error.id for error in check_database_routes())
+    assert ids == ["catalog_service.E001", "catalog_service.E002", "catalog_service.E003"]
