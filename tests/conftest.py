@@ -7,6 +7,7 @@ replication, and their aliases are pointed at it, so reads in tests hit real rep
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import time
@@ -260,3 +261,36 @@ def client():
             return super().request(**request)
 
     return ReplicatedClient()
+
+
+class _Capture:
+    """CaptureQueriesContext that tolerates a server that is down (failover tests stop them)."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def __enter__(self):
+        self.force_debug_cursor = self.connection.force_debug_cursor
+        self.connection.force_debug_cursor = True
+        self.initial_queries = len(self.connection.queries_log)
+        return self
+
+    def __exit__(self, *exc):
+        self.connection.force_debug_cursor = self.force_debug_cursor
+        self.captured_queries = list(self.connection.queries_log)[self.initial_queries :]
+
+
+@contextlib.contextmanager
+def queries_by_alias():
+    """Capture the SQL sent to each alias inside the block: ``{alias: [sql, ...]}``."""
+    from django.db import connections
+
+    contexts = {alias: _Capture(connections[alias]) for alias in connections}
+    with contextlib.ExitStack() as stack:
+        for context in contexts.values():
+            stack.enter_context(context)
+        result: dict[str, list[str]] = {}
+        yield result
+    for alias, context in contexts.items():
+        if context.captured_queries:
+            result[alias] = [q["sql"] for q in context.captured_queries]
