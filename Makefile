@@ -9,7 +9,7 @@ WITH_SECRET = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))}"
 DEMO_CATEGORIES ?= 30
 DEMO_PRODUCTS ?= 2000
 
-.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents
+.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents bench-serialization
 
 setup: system-deps $(VENV)/.installed $(STANDIN_JAR) $(SECRET_FILE)
 
@@ -53,6 +53,10 @@ test: setup
 # Batched document loading against one find_one per instance, side by side (issue 4).
 bench-documents: setup
 	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_documents'
+
+# The listing's serialization path before (ModelSerializer, DRF's JSON) and after (dicts, orjson).
+bench-serialization: setup
+	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_serialization'
 
 lint:
 	$(VENV)/bin/ruff check .

@@ -34,6 +34,9 @@ class Product(DocumentModel):
                 ("_id", ASCENDING),
             ]
         ),
+        IndexModel(
+            [("category_id", ASCENDING), ("is_published", ASCENDING), ("name", ASCENDING), ("_id", ASCENDING)]
+        ),
         IndexModel([("category_id", ASCENDING), ("_id", ASCENDING)]),
         IndexModel([("category_id", ASCENDING), ("created_at", DESCENDING), ("_id", DESCENDING)]),
         IndexModel([("attributes.$**", ASCENDING)]),

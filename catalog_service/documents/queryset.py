@@ -65,6 +65,7 @@ class DocumentQuerySet(models.QuerySet):
     def bulk_create(self, objs: Iterable[models.Model], *args: Any, **kwargs: Any) -> list[models.Model]:
         """Insert rows and record their documents in the outbox, in one transaction."""
         objs = list(objs)
+        self._for_write = True  # as Django's bulk_create does: self.db is then the write alias
         using = self.db
         for obj in objs:
             obj.version = 1

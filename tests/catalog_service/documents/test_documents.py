@@ -207,3 +207,12 @@ def test_ensure_document_indexes_is_idempotent(products_collection, capsys):
     call_command("ensure_document_indexes")
     names = set(products_collection.index_information())
     assert {"category_id_1_is_published_1_price_1__id_1", "category_id_1__id_1", "attributes.$**_1"} <= names
+
+
+def test_bulk_create_in_a_fresh_unit_of_work_writes_to_the_primary(products_collection):
+    from catalog_service.db import state
+
+    category = CategoryFactory()
+    with state.scope():  # nothing written yet: reads would go to a replica
+        created = Product.objects.bulk_create([Product(category=category, sku="FRESH-1", name="Fresh")])
+    assert products_collection.find_one({"_id": created[0].pk})["name"] == "Fresh"

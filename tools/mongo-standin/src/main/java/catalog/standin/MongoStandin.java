@@ -8,8 +8,6 @@ import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
 import de.bwaldvogel.mongo.backend.AbstractMongoBackend;
-import de.bwaldvogel.mongo.backend.h2.H2Backend;
-import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
 /**
  * Serves the MongoDB wire protocol on a loopback port through mongo-java-server, for machines
@@ -71,11 +69,11 @@ public final class MongoStandin {
 
         AbstractMongoBackend backend;
         if (memory) {
-            backend = new MemoryBackend();
+            backend = new IdLookupBackends.Memory();
         } else {
             // A large page cache keeps collection scans near in-memory speed.
             MVStore store = new MVStore.Builder().fileName(file).cacheSize(cacheMb).open();
-            backend = new H2Backend(store);
+            backend = new IdLookupBackends.H2(store);
         }
         MongoBackend versioned = backend.version(DeclaredVersion.MONGO_4_4);
         MongoServer server = new MongoServer(versioned);
