@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.db import models
 from pymongo import ASCENDING, DESCENDING, IndexModel
@@ -69,3 +70,26 @@ class Product(DocumentModel):
 
     def __str__(self) -> str:
         return self.sku
+
+    @classmethod
+    def documents_recorded(
+        cls,
+        previous: dict[int, dict[str, Any] | None],
+        current: dict[int, dict[str, Any] | None],
+        *,
+        using: str,
+    ) -> None:
+        """Outdate, after commit, the listings of the old and new categories and the details."""
+        from catalog.invalidation import invalidate_after_commit
+
+        categories = {doc["category_id"] for doc in [*previous.values(), *current.values()] if doc}
+        invalidate_after_commit(using=using, category_ids=categories, product_ids=list(current))
+
+    @classmethod
+    def documents_applied(cls, documents: dict[int, dict[str, Any]]) -> None:
+        """The documents changed in MongoDB: outdate what was built from the older ones."""
+        from catalog.invalidation import invalidate_now
+
+        invalidate_now(
+            category_ids={doc.get("category_id") for doc in documents.values()}, product_ids=list(documents)
+        )

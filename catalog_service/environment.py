@@ -33,6 +33,9 @@ VARIABLES: dict[str, str | None] = {
     "MAX_REPLICA_LAG_SECONDS": "10",
     "REPLICA_COOLDOWN_SECONDS": "30",
     "DATABASE_PRIMARY_READ_GUARD": "",
+    "CACHE_KEY_PREFIX": "catalog",
+    "CACHE_LISTING_TTL": "60",
+    "CACHE_PRODUCT_TTL": "300",
 }
 
 PRIMARY_READ_GUARD_MODES = ("off", "warn", "raise")
@@ -60,6 +63,9 @@ class Environment:
     max_replica_lag_seconds: float
     replica_cooldown_seconds: float
     primary_read_guard: str
+    cache_key_prefix: str
+    cache_listing_ttl: float
+    cache_product_ttl: float
 
 
 def _raw(source: Mapping[str, str], name: str) -> str | None:
@@ -167,4 +173,15 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
             "REPLICA_COOLDOWN_SECONDS", _raw(source, "REPLICA_COOLDOWN_SECONDS") or ""
         ),
         primary_read_guard=guard,
+        cache_key_prefix=_key_prefix(_raw(source, "CACHE_KEY_PREFIX") or ""),
+        cache_listing_ttl=parse_seconds("CACHE_LISTING_TTL", _raw(source, "CACHE_LISTING_TTL") or ""),
+        cache_product_ttl=parse_seconds("CACHE_PRODUCT_TTL", _raw(source, "CACHE_PRODUCT_TTL") or ""),
     )
+
+
+def _key_prefix(value: str) -> str:
+    if not value or len(value) > 64 or any(c.isspace() or c == ":" for c in value):
+        raise ImproperlyConfigured(
+            f"CACHE_KEY_PREFIX must be 1-64 characters without spaces or ':', not {value!r}"
+        )
+    return value

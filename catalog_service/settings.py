@@ -93,18 +93,32 @@ CACHES = {
     "default": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": ENV.redis_url,
-        "KEY_PREFIX": "catalog",
+        # Per deployment, so several deployments can share one Redis; VERSION retires every key.
+        "KEY_PREFIX": ENV.cache_key_prefix,
         "VERSION": 1,
         "OPTIONS": {
             "CLIENT_CLASS": "django_redis.client.DefaultClient",
-            # JSON, never pickle: a value read from a shared Redis must not be able to run code.
-            "SERIALIZER": "django_redis.serializers.json.JSONSerializer",
-            # A slow or dead Redis costs a request at most this long.
+            # msgpack, never pickle: a value read from a shared Redis must not be able to run code,
+            # and cached bodies are bytes, which msgpack keeps as they are.
+            "SERIALIZER": "django_redis.serializers.msgpack.MSGPackSerializer",
+            "PARSER_CLASS": "redis._parsers.hiredis._HiredisParser",
+            # A slow or dead Redis costs a request at most this long per call.
             "SOCKET_CONNECT_TIMEOUT": 0.1,
             "SOCKET_TIMEOUT": 0.1,
         },
     }
 }
+
+# Response cache: seconds an entry is fresh (soft TTL), per kind; then it is served at most
+# while one request rebuilds it. Entries stay this much longer for stale-if-error.
+CACHE_TTLS = {"listing": ENV.cache_listing_ttl, "product": ENV.cache_product_ttl}
+CACHE_STALE_SECONDS = 600
+# A rebuild holds a lock this long at most; others wait this long for it before building.
+CACHE_LOCK_SECONDS = 5.0
+CACHE_LOCK_WAIT_SECONDS = 3.0
+# After this many Redis failures in a row, skip the cache for this many seconds.
+CACHE_BREAKER_FAILURES = 3
+CACHE_BREAKER_SECONDS = 5.0
 
 # Readiness checks: each dependency gets this long, checked concurrently.
 READINESS_TIMEOUT_SECONDS = 1.0

@@ -29,6 +29,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
     # Tests fail on any read that reaches the primary during a safe, unpinned request.
     settings.DATABASE_PRIMARY_READ_GUARD = "raise"
+    # Cache keys of their own, so tests never read the development server's entries.
+    settings.CACHES["default"]["KEY_PREFIX"] = f"test-{settings.CACHES['default']['KEY_PREFIX']}"
 
 
 def _replicas_are_never_flushed() -> None:
@@ -186,16 +188,22 @@ def finds(commands: list[dict]) -> list[dict]:
 
 @pytest.fixture(autouse=True)
 def fresh_routing_state():
-    """Each test starts as a new unit of work, with every replica in rotation."""
+    """Each test starts as a new unit of work, with every replica in rotation and an empty cache."""
+    from catalog_service.caching import store
+    from catalog_service.caching.breaker import redis_breaker
     from catalog_service.db import state
     from catalog_service.db.health import replica_health
 
     def forget():
         state.reset()
         replica_health.forget()
+        redis_breaker.reset()
+        store._pending.clear()
         try:
+            from django.core.cache import cache
             from django_redis import get_redis_connection
 
+            cache.delete_pattern("*")
             redis = get_redis_connection("default")
             keys = redis.keys("*:db:down:*")
             if keys:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -14,9 +15,13 @@ from rest_framework.views import APIView
 
 from catalog.api import cursors, schema
 from catalog.api.params import ListingQuery, parse_listing_query
+from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.selectors import Page, product_detail, product_listing
+from catalog_service.api.renderers import ORJSONRenderer
+from catalog_service.caching.store import Built, Served, cached
 from categories.selectors import category_tree
 
+RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(schema.DETAIL_ERROR, description="MongoDB or the database did not answer.")
 
 
@@ -41,6 +46,17 @@ def page_links(request: Request, query: ListingQuery, page: Page) -> dict[str, s
     return {"next": link(page.next), "previous": link(page.previous)}
 
 
+def cache_headers(response: HttpResponse, served: Served) -> HttpResponse:
+    response["ETag"] = served.etag
+    response["X-Cache"] = served.state
+    return response
+
+
+def wants_json(request: Request) -> bool:
+    """True when the response is JSON (the cache holds JSON; the browsable API is built afresh)."""
+    return getattr(request.accepted_renderer, "format", None) == "json"
+
+
 class CategoryProductsView(APIView):
     """The published products of a category and, by default, of its descendants."""
 
@@ -55,15 +71,26 @@ class CategoryProductsView(APIView):
         },
     )
     def get(self, request: Request, slug: str) -> Response:
-        query = parse_listing_query(request.query_params)  # refused before any database work
-        tree = category_tree()
-        category = tree.by_slug.get(slug)
-        if category is None:
-            raise NotFound(f"No category with slug {slug!r}.")
-        page = product_listing(
-            tree=tree, category=category, query=query, url_for=product_url_builder(request)
+        query = parse_listing_query(request.query_params)  # refused before any cache or database work
+
+        def body() -> dict[str, Any]:
+            tree = category_tree()
+            category = tree.by_slug.get(slug)
+            if category is None:
+                raise NotFound(f"No category with slug {slug!r}.")
+            url_for = product_url_builder(request)
+            page = product_listing(tree=tree, category=category, query=query, url_for=url_for)
+            return {**page_links(request, query, page), "results": page.items}
+
+        if not wants_json(request):
+            return Response(body())
+        served = cached(
+            listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query),
+            category_generation_key(slug),
+            settings.CACHE_TTLS["listing"],
+            lambda: Built(RENDERER.render(body())),
         )
-        return Response({**page_links(request, query, page), "results": page.items})
+        return cache_headers(HttpResponse(served.body, content_type=served.content_type), served)
 
 
 class ProductDetailView(APIView):
@@ -78,7 +105,18 @@ class ProductDetailView(APIView):
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        product: dict[str, Any] | None = product_detail(product_id=pk, url_for=product_url_builder(request))
-        if product is None:
-            raise NotFound(f"No published product with id {pk}.")
-        return Response(product)
+        def body() -> dict[str, Any]:
+            product = product_detail(product_id=pk, url_for=product_url_builder(request))
+            if product is None:
+                raise NotFound(f"No published product with id {pk}.")
+            return product
+
+        if not wants_json(request) or not 0 < pk < 2**63:
+            return Response(body())
+        served = cached(
+            product_key(base_url=request.build_absolute_uri("/"), product_id=pk),
+            product_generation_key(pk),
+            settings.CACHE_TTLS["product"],
+            lambda: Built(RENDERER.render(body())),
+        )
+        return cache_headers(HttpResponse(served.body, content_type=served.content_type), served)

@@ -79,11 +79,29 @@ class DocumentModel(models.Model):
         super().refresh_from_db(using=using, fields=fields, **kwargs)
         reset_document_state(self)
 
+    @classmethod
+    def documents_recorded(
+        cls,
+        previous: dict[int, dict[str, Any] | None],
+        current: dict[int, dict[str, Any] | None],
+        *,
+        using: str,
+    ) -> None:
+        """Called in the writing transaction once documents are recorded (``current`` is None
+        for a delete; ``previous`` is the last recorded document, None for a new object).
+        Subclasses hook cache invalidation here; the default does nothing."""
+
+    @classmethod
+    def documents_applied(cls, documents: dict[int, dict[str, Any]]) -> None:
+        """Called once MongoDB acknowledged these documents (outbox JSON, mirrors included)."""
+
 
 def _record_document_delete(
     sender: type[models.Model], instance: models.Model, using: str, **kwargs: Any
 ) -> None:
     record_deletes(sender, {instance.pk: instance.version}, using=using)
+    mirrors = {name: getattr(instance, name) for name in getattr(sender, "document_mirror_fields", ())}
+    sender.documents_recorded({instance.pk: mirrors}, {instance.pk: None}, using=using)
 
 
 @receiver(class_prepared)

@@ -85,6 +85,13 @@ def record_upserts(
     OutboxRecord.objects.using(using).bulk_create(records)
     if apply:
         _apply_after_commit(model, [obj.pk for obj in instances], using=using)
+    hook = getattr(model, "documents_recorded", None)
+    if hook is not None:
+        hook(
+            {obj.pk: bases.get(obj.pk) for obj in instances},
+            {r.object_id: r.document for r in records},
+            using=using,
+        )
     return records
 
 

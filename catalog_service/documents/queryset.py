@@ -79,10 +79,12 @@ class DocumentQuerySet(models.QuerySet):
         fields = document_fields(self.model)
         mirrored = set(mirror_fields(self.model))
         document_values = {k: v for k, v in kwargs.items() if k in fields}
+        # Every update goes through the outbox (a version bump and the document hooks, which
+        # invalidate caches), unless the model opts out for columns its documents never show.
         touches_document = document_values or any(
             self.model._meta.get_field(k).attname in mirrored for k in kwargs if k not in fields
         )
-        if not touches_document:
+        if not touches_document and not getattr(self.model, "document_hooks_on_every_update", True):
             return super().update(**kwargs)
         for name, value in document_values.items():
             if hasattr(value, "resolve_expression"):

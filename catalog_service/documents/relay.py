@@ -104,7 +104,9 @@ def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
         for record in newest.values():
             by_model.setdefault(record.model_label, []).append(record)
         for label, batch in by_model.items():
-            failed_objects.update(_write(label, batch))
+            failures = _write(label, batch)
+            failed_objects.update(failures)
+            _announce_applied(label, [r for r in batch if (label, r.object_id) not in failures])
 
         now = timezone.now()
         applied, failed = [], []
@@ -126,6 +128,16 @@ def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
         result.applied, result.failed = len(applied), len(failed)
         result.errors = sorted(set(failed_objects.values()))
     return result
+
+
+def _announce_applied(label: str, batch: list[OutboxRecord]) -> None:
+    documents = {r.object_id: r.document for r in batch if r.operation == OutboxRecord.UPSERT and r.document}
+    if not documents:
+        return
+    try:
+        apps.get_model(label).documents_applied(documents)
+    except Exception:  # the documents are written; a failing hook must not undo the relay's work
+        log.exception("documents_applied hook of %s failed", label)
 
 
 def _write(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:

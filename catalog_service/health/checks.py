@@ -67,9 +67,11 @@ def check_mongodb(timeout: float) -> dict[str, Any]:
 
 
 def check_redis(timeout: float) -> dict[str, Any]:
-    """Ping the cache's Redis; raise when it does not answer."""
+    """Ping the cache's Redis (raise when it does not answer); report the cache's counters."""
+    from catalog_service.caching.store import stats
+
     get_redis_connection("default").ping()
-    return {}
+    return {"cache": stats()}
 
 
 def all_checks(timeout: float) -> dict[str, Callable[[], dict[str, Any]]]:

@@ -1,0 +1,38 @@
+"""Every cache key of the catalog's API responses, built here and nowhere else."""
+
+from __future__ import annotations
+
+import hashlib
+
+from django.utils.http import urlencode
+
+from catalog.api import cursors
+from catalog.api.params import ListingQuery
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def category_generation_key(slug: str) -> str:
+    """The generation of a category's listings; bumped when anything they show changes."""
+    return f"gen:category:{slug}"
+
+
+def product_generation_key(product_id: int) -> str:
+    """The generation of one product's detail response."""
+    return f"gen:product:{product_id}"
+
+
+def listing_key(*, base_url: str, slug: str, query: ListingQuery) -> str:
+    """The key of one listing page: the category, and the normalized query (parameters sorted,
+    defaults filled in, the cursor re-encoded), under the URL the links in it point to."""
+    params = query.canonical_params()
+    if query.cursor is not None:
+        params.append(("cursor", cursors.encode(query.cursor)))
+    return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params))}"
+
+
+def product_key(*, base_url: str, product_id: int) -> str:
+    """The key of one product's detail response."""
+    return f"product:{product_id}:{_digest(base_url)}"

@@ -1,0 +1,1 @@
+"""The shared response cache: generations, stampede protection, a circuit breaker."""

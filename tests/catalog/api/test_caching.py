@@ -1,0 +1,248 @@
+"""The shared response cache on the real stack: hits, exact invalidation, stampedes, degradation."""
+
+import logging
+import os
+import socket
+import subprocess
+import sys
+import threading
+import urllib.request
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from django.db import connections
+
+from catalog.models import Product
+from catalog_service.caching import store
+from catalog_service.documents.models import OutboxRecord
+from categories.models import Category
+from tests.catalog.api.conftest import listing
+from tests.conftest import ROOT, queries_by_alias, stack, wait_for
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def names(response):
+    return [item["name"] for item in response.json()["results"]]
+
+
+def test_a_hit_costs_no_query_and_its_etag_answers_304(client, shop, mongo_commands):
+    first = listing(client, page_size=5)
+    assert first["X-Cache"] == "miss"
+    with queries_by_alias() as queries, mongo_commands() as commands:
+        hit = listing(client, page_size=5)
+        not_modified = client.get(
+            "/api/v1/categories/home/products/", {"page_size": 5}, headers={"if-none-match": first["ETag"]}
+        )
+    assert hit["X-Cache"] == "hit" and hit.content == first.content and hit["ETag"] == first["ETag"]
+    assert not_modified.status_code == 304
+    assert queries == {} and commands == []
+    product = client.get(hit.json()["results"][0]["url"])
+    assert product["X-Cache"] == "miss"
+    with queries_by_alias() as queries, mongo_commands() as commands:
+        assert client.get(hit.json()["results"][0]["url"])["X-Cache"] == "hit"
+    assert queries == {} and commands == []
+
+
+def test_equivalent_queries_share_one_key_and_bad_ones_never_reach_the_cache(client, shop):
+    assert listing(client, attr=["size:L", "color:red"], ordering="price")["X-Cache"] == "miss"
+    url = "/api/v1/categories/home/products/?ordering=price&attr=color:red&attr=size:L&page_size=24"
+    same = client.get(url + "&include_descendants=true")
+    assert same["X-Cache"] == "hit"
+    hits_before = store._local_stats["hit"] + store._local_stats["miss"]
+    assert listing(client, page_size="0").status_code == 400
+    assert store._local_stats["hit"] + store._local_stats["miss"] == hits_before
+
+
+def test_product_and_category_writes_outdate_exactly_the_listings_they_show_in(client, shop):
+    kitchen_item = next(
+        p for p in reversed(shop["products"]) if p.category.slug == "kitchen" and p.is_published
+    )
+    for slug in ("home", "kitchen", "garden"):
+        listing(client, slug=slug, page_size=100)
+    Product.objects.filter(pk=kitchen_item.pk).update(name="Renamed by update()")
+    assert listing(client, slug="garden", page_size=100)["X-Cache"] == "hit"  # not affected
+    for slug in ("kitchen", "home"):  # the category and its ancestor
+        response = listing(client, slug=slug, page_size=100)
+        assert response["X-Cache"] == "miss" and "Renamed by update()" in names(response)
+
+    garden = Category.objects.get(slug="garden")
+    garden.parent = shop["kitchen"]
+    garden.save()  # moved under kitchen: kitchen now lists garden's products too
+    response = listing(client, slug="kitchen", page_size=100)
+    assert response["X-Cache"] == "miss"
+    assert {p.pk for p in shop["products"] if p.category.slug == "garden" and p.is_published} <= {
+        item["id"] for item in response.json()["results"]
+    }
+    garden.slug = "yard"
+    garden.save()
+    item = listing(client, slug="kitchen", page_size=100).json()["results"]
+    assert "yard" in {i["category"] for i in item}
+
+
+def test_a_document_applied_later_by_the_relay_outdates_listings(client, shop, stack_component):
+    product = next(p for p in shop["products"] if p.category.slug == "kitchen" and p.is_published)
+    stack_component("mongo")
+    product.name = "Written while MongoDB was down"
+    product.save()
+    stack("start", "mongo")
+    # Rebuilt from MongoDB before the relay ran: the old name, cached under the new generation.
+    wait_for(lambda: listing(client, slug="kitchen", page_size=100).status_code == 200, timeout=30)
+    assert "Written while MongoDB was down" not in names(listing(client, slug="kitchen", page_size=100))
+
+    def relayed():
+        OutboxRecord.objects.filter(applied_at__isnull=True).update(next_attempt_at="2000-01-01T00:00Z")
+        call_command("relay_outbox", "--once")
+        return not OutboxRecord.objects.filter(applied_at__isnull=True).exists()
+
+    wait_for(relayed, timeout=30, interval=0.2)
+    assert "Written while MongoDB was down" in names(listing(client, slug="kitchen", page_size=100))
+
+
+def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client, shop, settings):
+    from django.test import Client
+
+    listing(client, page_size=10)
+    Product.objects.filter(pk=shop["products"][0].pk).update(price=Decimal("1.00"))  # outdates the key
+    barrier = threading.Barrier(200)
+    statuses, states = [], []
+    before = store._local_stats["rebuild"]
+
+    def shopper():
+        local = Client()
+        barrier.wait()
+        response = local.get("/api/v1/categories/home/products/", {"page_size": 10})
+        statuses.append(response.status_code)
+        states.append(response["X-Cache"])
+        connections.close_all()
+
+    threads = [threading.Thread(target=shopper) for _ in range(200)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert statuses == [200] * 200
+    assert store._local_stats["rebuild"] - before <= 2
+    assert "stale" not in states  # an outdated entry is never served; the others waited
+
+
+def test_an_old_entry_is_served_while_one_request_rebuilds_it(client, shop, settings):
+    listing(client, page_size=10)
+    settings.CACHE_TTLS = {**settings.CACHE_TTLS, "listing": 0}  # every entry is now past its soft TTL
+    from django.core.cache import cache
+
+    key = next(k for k in cache.keys("listing:home:*"))
+    assert cache.client.get_client().set(cache.make_key(f"lock:{key}"), 1)  # another request is rebuilding
+    response = listing(client, page_size=10)
+    assert response.status_code == 200 and response["X-Cache"] == "stale"
+
+
+@pytest.mark.stack
+def test_listings_answer_without_redis_and_caching_resumes_when_it_is_back(
+    client, shop, stack_component, caplog
+):
+    listing(client, page_size=5)
+    with caplog.at_level(logging.INFO, "catalog_service.caching"):
+        stack_component("redis")
+        responses = [listing(client, page_size=5) for _ in range(8)]
+        assert {r.status_code for r in responses} == {200}
+        assert {r["X-Cache"] for r in responses} == {"bypass"}
+        breaker_lines = [r for r in caplog.records if "failing" in r.getMessage()]
+        assert len(breaker_lines) == 1  # one line per change of state
+        stack("start", "redis")
+        wait_for(lambda: listing(client, page_size=5)["X-Cache"] == "hit", timeout=30, interval=0.5)
+    assert any("caching resumed" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.stack
+def test_a_stale_entry_is_served_when_the_stores_fail(client, shop, stack_component):
+    cached_names = names(listing(client, page_size=5))
+    stack_component("mongo")
+    Product.objects.filter(pk=shop["products"][3].pk).update(name="Changed during the outage")
+    response = listing(client, page_size=5)
+    assert response.status_code == 200 and response["X-Cache"] == "stale_if_error"
+    assert names(response) == cached_names
+    assert listing(client, page_size=6).status_code == 503  # nothing cached for this one
+
+
+def test_cache_counters_are_visible_in_readyz(client, shop):
+    listing(client, page_size=3)
+    listing(client, page_size=3)
+    counters = client.get("/readyz").json()["checks"]["redis"]["cache"]
+    assert counters["all_workers"]["hit"] >= 1 and counters["all_workers"]["miss"] >= 1
+    assert counters["breaker"] == "closed"
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server():
+    """gunicorn with two workers on the test databases, as production runs it."""
+    primary = connections["default"].settings_dict
+    port = _free_port()
+
+    def url(alias):
+        db = connections[alias].settings_dict
+        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": url("default"),
+        "DATABASE_REPLICA_URLS": ",".join(url(a) for a in connections if a.startswith("replica")),
+        "MONGODB_DATABASE": settings.MONGODB["NAME"],
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_DEBUG": "false",
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+    }
+    assert primary["NAME"].startswith("test_")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "catalog_service.wsgi"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200
+        except OSError:
+            return False
+
+    try:
+        wait_for(up, timeout=30, interval=0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_an_admin_change_shows_in_the_next_response_of_another_process(
+    client, shop, gunicorn_server, django_user_model
+):
+    def served_names():
+        with urllib.request.urlopen(
+            f"{gunicorn_server}/api/v1/categories/kitchen/products/?page_size=100"
+        ) as r:
+            import json
+
+            return r.headers["X-Cache"], [i["name"] for i in json.load(r)["results"]]
+
+    for _ in range(6):  # both workers have built or read the page
+        served_names()
+    assert served_names()[0] == "hit"
+    product = next(p for p in shop["products"] if p.category.slug == "kitchen" and p.is_published)
+    client.force_login(django_user_model.objects.create_superuser("ed", "ed@example.com", "pw"))
+    form = {"sku": product.sku, "category": product.category_id, "is_published": "on", "description": "",
+            "name": "Edited in Admin", "price": "9.99", "attributes": "{}", "images": "[]"}  # fmt: skip
+    response = client.post(f"/admin/catalog/product/{product.pk}/change/", form)
+    assert response.status_code == 302
+    for _ in range(4):  # whichever worker answers
+        _, seen = served_names()
+        assert "Edited in Admin" in seen
