@@ -105,6 +105,8 @@ CACHES = {
             # A slow or dead Redis costs a request at most this long per call.
             "SOCKET_CONNECT_TIMEOUT": 0.1,
             "SOCKET_TIMEOUT": 0.1,
+            # redis-py allows 100 per pool; a threaded worker may hold one per thread.
+            "CONNECTION_POOL_KWARGS": {"max_connections": 512},
         },
     }
 }

@@ -178,6 +178,7 @@ def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]
     if found is None:  # Redis unavailable: build from the databases
         count("bypass")
         built = build()
+        count("rebuild")
         return Served(built.body, etag_of(built.body), built.content_type, "bypass")
     generation, entry = found
     if entry is not None and _fresh(entry, generation, ttl):
@@ -185,10 +186,7 @@ def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]
         return _served(entry, "hit")
     same_generation = entry is not None and generation is not None and entry.get("g") == generation
     if _lock(key):
-        try:
-            return _rebuild(key, generation_key, generation, ttl, build, entry)
-        finally:
-            _unlock(key)
+        return _rebuild_holding_lock(key, generation_key, generation, ttl, build, entry)
     if same_generation:  # only old, not outdated: serve it while the lock holder rebuilds
         count("stale")
         return _served(entry, "stale")
@@ -206,11 +204,25 @@ def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]
             count("wait")
             return _served(waited, "wait")
         if _lock(key):
-            try:
-                return _rebuild(key, generation_key, generation, ttl, build, entry)
-            finally:
-                _unlock(key)
+            return _rebuild_holding_lock(key, generation_key, generation, ttl, build, entry)
     return _rebuild(key, generation_key, generation, ttl, build, entry)
+
+
+def _rebuild_holding_lock(
+    key: str, generation_key: str, generation: int | None, ttl: float, build: Callable[[], Built],
+    previous: dict[str, Any] | None,
+) -> Served:  # fmt: skip
+    try:
+        # Checked again under the lock: another request may have just finished the rebuild.
+        found = _read(key, generation_key)
+        if found is not None:
+            generation, entry = found
+            if entry is not None and _fresh(entry, generation, ttl):
+                count("wait")
+                return _served(entry, "wait")
+        return _rebuild(key, generation_key, generation, ttl, build, previous)
+    finally:
+        _unlock(key)
 
 
 def _rebuild(

@@ -102,10 +102,17 @@ def test_a_document_applied_later_by_the_relay_outdates_listings(client, shop, s
 
 
 def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client, shop, settings):
+    from django.core.cache import cache
     from django.test import Client
 
     listing(client, page_size=10)
     Product.objects.filter(pk=shop["products"][0].pk).update(price=Decimal("1.00"))  # outdates the key
+    # A long-running worker has its Redis connections open; 200 threads connecting at once
+    # within the 100 ms connect timeout, all under one GIL, would measure the test machine.
+    pool = cache.client.get_client().connection_pool
+    warm = [pool.get_connection() for _ in range(200)]
+    for connection in warm:
+        pool.release(connection)
     barrier = threading.Barrier(200)
     statuses, states = [], []
     before = store._local_stats["rebuild"]
@@ -124,7 +131,9 @@ def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client,
     for thread in threads:
         thread.join(60)
     assert statuses == [200] * 200
-    assert store._local_stats["rebuild"] - before <= 2
+    from collections import Counter
+
+    assert store._local_stats["rebuild"] - before <= 2, Counter(states)
     assert "stale" not in states  # an outdated entry is never served; the others waited
 
 
