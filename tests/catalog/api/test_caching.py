@@ -232,26 +232,40 @@ def gunicorn_server():
         process.wait(10)
 
 
-def test_an_admin_change_shows_in_the_next_response_of_another_process(
+def test_admin_changes_updates_and_moves_show_in_the_next_response_of_gunicorn_workers(
     client, shop, gunicorn_server, django_user_model
 ):
-    def served_names():
-        with urllib.request.urlopen(
-            f"{gunicorn_server}/api/v1/categories/kitchen/products/?page_size=100"
-        ) as r:
-            import json
+    import json
 
-            return r.headers["X-Cache"], [i["name"] for i in json.load(r)["results"]]
+    def served(slug):
+        url = f"{gunicorn_server}/api/v1/categories/{slug}/products/?page_size=100"
+        with urllib.request.urlopen(url) as response:
+            return response.headers["X-Cache"], json.load(response)["results"]
 
-    for _ in range(6):  # both workers have built or read the page
-        served_names()
-    assert served_names()[0] == "hit"
-    product = next(p for p in shop["products"] if p.category.slug == "kitchen" and p.is_published)
+    def warm(slug):
+        for _ in range(6):  # both workers have built or read the page
+            served(slug)
+        assert served(slug)[0] == "hit"
+
+    def names_everywhere(slug):
+        return [{item["name"] for item in served(slug)[1]} for _ in range(4)]  # whichever worker answers
+
+    warm("kitchen")
+    product = next(p for p in reversed(shop["products"]) if p.category.slug == "kitchen" and p.is_published)
     client.force_login(django_user_model.objects.create_superuser("ed", "ed@example.com", "pw"))
     form = {"sku": product.sku, "category": product.category_id, "is_published": "on", "description": "",
             "name": "Edited in Admin", "price": "9.99", "attributes": "{}", "images": "[]"}  # fmt: skip
-    response = client.post(f"/admin/catalog/product/{product.pk}/change/", form)
-    assert response.status_code == 302
-    for _ in range(4):  # whichever worker answers
-        _, seen = served_names()
-        assert "Edited in Admin" in seen
+    assert client.post(f"/admin/catalog/product/{product.pk}/change/", form).status_code == 302
+    assert all("Edited in Admin" in names for names in names_everywhere("kitchen"))
+
+    warm("kitchen")
+    Product.objects.filter(pk=product.pk).update(name="Edited by update()")
+    assert all("Edited by update()" in names for names in names_everywhere("kitchen"))
+
+    warm("kitchen")
+    garden_ids = {p.pk for p in shop["products"] if p.category.slug == "garden" and p.is_published}
+    garden = Category.objects.get(slug="garden")
+    garden.parent = shop["kitchen"]
+    garden.save()
+    for _ in range(4):
+        assert garden_ids <= {item["id"] for item in served("kitchen")[1]}
