@@ -9,7 +9,7 @@ WITH_SECRET = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))}"
 DEMO_CATEGORIES ?= 30
 DEMO_PRODUCTS ?= 2000
 
-.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents bench-serialization
+.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents bench-serialization bench bench-quick
 
 setup: system-deps $(VENV)/.installed $(STANDIN_JAR) $(SECRET_FILE)
 
@@ -49,6 +49,14 @@ run: setup
 # The routing tests need two replicas; bin/with-stack keeps a stack the environment names.
 test: setup
 	STACK_REPLICAS=$${STACK_REPLICAS:-2} $(WITH_SECRET) bin/with-stack $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# The listing variants side by side under Locust (loadtests/bench.py); BENCH_ARGS adds options,
+# e.g. BENCH_ARGS=--large for 1,000,000 products.
+bench: setup
+	$(WITH_SECRET) bin/with-stack $(PY) -m loadtests.bench $(BENCH_ARGS)
+
+bench-quick: setup
+	$(WITH_SECRET) bin/with-stack $(PY) -m loadtests.bench --quick $(BENCH_ARGS)
 
 # Batched document loading against one find_one per instance, side by side (issue 4).
 bench-documents: setup
