@@ -134,15 +134,17 @@ def _read(key: str, generation_key: str) -> tuple[Any, dict[str, Any] | None] | 
 
 def _write(key: str, generation_key: str, generation: int | None, built: Built, ttl: float) -> str:
     etag = etag_of(built.body)
-    entry = {"g": generation, "t": time.time(), "b": built.body, "e": etag, "c": built.content_type}
     timeout = int(ttl + settings.CACHE_STALE_SECONDS)
 
     def call() -> None:
-        pipe = _raw().pipeline(transaction=False)
-        if generation is None:  # first use: start the generation at a value no old entry holds
+        current = generation
+        if current is None:  # first use: start the generation at a value no old entry holds
+            pipe = _raw().pipeline(transaction=False)
             pipe.set(cache.make_key(generation_key), _initial_generation(), nx=True)
-        pipe.set(cache.make_key(key), cache.client.encode(entry), ex=timeout)
-        pipe.execute()
+            pipe.get(cache.make_key(generation_key))
+            current = int(pipe.execute()[1])
+        entry = {"g": current, "t": time.time(), "b": built.body, "e": etag, "c": built.content_type}
+        _raw().set(cache.make_key(key), cache.client.encode(entry), ex=timeout)
 
     _guard(call)
     return etag

@@ -269,3 +269,13 @@ def test_admin_changes_updates_and_moves_show_in_the_next_response_of_gunicorn_w
     garden.save()
     for _ in range(4):
         assert garden_ids <= {item["id"] for item in served("kitchen")[1]}
+
+
+def test_a_category_never_invalidated_before_is_cached_from_its_first_request(client, shop):
+    from django.core.cache import cache
+
+    cache.delete_pattern("gen:*")  # as on a fresh deployment: no generation exists yet
+    assert listing(client, slug="garden")["X-Cache"] == "miss"
+    assert listing(client, slug="garden")["X-Cache"] == "hit"
+    assert client.get(f"/api/v1/products/{shop['products'][1].pk}/")["X-Cache"] == "miss"
+    assert client.get(f"/api/v1/products/{shop['products'][1].pk}/")["X-Cache"] == "hit"
