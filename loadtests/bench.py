@@ -248,6 +248,24 @@ print("ROUND_TRIPS=" + json.dumps(out))
     return {k: (v[0], v[1]) for k, v in json.loads(line.split("=", 1)[1]).items()}
 
 
+def all_slugs(base: str) -> list[str]:
+    with urllib.request.urlopen(f"{base}/api/v1/categories/") as response:
+        stack, slugs = list(json.load(response)), []
+    while stack:
+        node = stack.pop()
+        slugs.append(node["slug"])
+        stack.extend(node["children"])
+    return slugs
+
+
+def warm_up(base: str, variant: Variant, slugs: list[str]) -> None:
+    """Request every category's first page once: connections open, the cache filled (as a
+    running service has it), so the timed run measures the steady state."""
+    for slug in slugs:
+        with urllib.request.urlopen(f"{base}{variant.path.format(slug=slug)}?page_size=24") as response:
+            response.read()
+
+
 def run_locust(env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path) -> Result:
     locust_env = {**env, "BENCH_PATH": variant.path, "BENCH_PAGE_SIZE": "24"}
     if variant.max_items:
@@ -432,7 +450,9 @@ def main(argv: list[str] | None = None) -> Path:
         roots = root_slugs(base)
         trips = count_round_trips(env, base, roots[0])
         results = []
+        slugs = all_slugs(base)
         for variant in VARIANTS:
+            warm_up(base, variant, slugs)
             log(f"{variant.name}: {mode.users} users for {mode.seconds} s")
             result = run_locust(env, base, variant, mode, out)
             result.sql_queries, result.mongo_round_trips = trips.get(variant.name, ({}, 0))
