@@ -5,7 +5,7 @@
     bin/with-stack .venv/bin/python -m loadtests.bench --tiny --out /tmp/bench   # seconds (tests)
 
 It uses the stack the environment names (``bin/with-stack`` starts it), in databases of its own
-(``catalog_bench`` unless ``--database``), seeds the catalog when its size differs, starts
+(``bench_catalog`` unless ``--database``), seeds the catalog when its size differs, starts
 gunicorn with ``config/gunicorn.conf.py`` and production settings on 127.0.0.1, and runs Locust
 headless, bounded in time, against each variant in turn. Results go to
 ``loadtests/results/<timestamp>/`` and ``loadtests/results/latest/``: report.md, report.json,
@@ -160,15 +160,21 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+COUNT_SCRIPT = (
+    "from catalog.models import Product; from catalog_service.documents.client import get_collection; "
+    "print(Product.objects.count(), get_collection(Product).count_documents({}))"
+)
+
+
 def prepare_catalog(env: dict[str, str], mode: Mode) -> float | None:
     """Migrate and seed when the catalog's size differs; return the seconds seeding took."""
     manage(env, "migrate", "--noinput", "-v0")
     manage(env, "ensure_document_indexes")
     manage(env, "ensure_superuser")
-    counted = manage(env, "shell", "-c", "from catalog.models import Product; print(Product.objects.count())")
-    count = int(counted.strip().splitlines()[-1])
-    if count == mode.products:
-        log(f"catalog already holds {count} products")
+    counted = manage(env, "shell", "-c", COUNT_SCRIPT).strip().splitlines()[-1]
+    rows, documents = (int(n) for n in counted.split())
+    if rows == documents == mode.products:
+        log(f"catalog already holds {rows} products")
         return None
     log(f"seeding {mode.products} products in {mode.categories} categories")
     start = time.monotonic()
@@ -420,7 +426,9 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--categories", type=int)
     parser.add_argument("--seconds", type=int, help="load per variant")
     parser.add_argument("--users", type=int)
-    parser.add_argument("--database", default=None, help="database name (default catalog_bench[_tiny])")
+    parser.add_argument(
+        "--database", default=None, help="database name (default bench_catalog, or bench_tiny)"
+    )
     parser.add_argument(
         "--out", type=Path, default=None, help="results directory (default loadtests/results)"
     )
@@ -434,7 +442,7 @@ def main(argv: list[str] | None = None) -> Path:
         users=args.users or base_mode.users,
         deep_pages=base_mode.deep_pages,
     )
-    database = args.database or ("catalog_bench_tiny" if args.tiny else "catalog_bench")
+    database = args.database or ("bench_tiny" if args.tiny else "bench_catalog")
     results_root = args.out or RESULTS
     timestamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     out = results_root / timestamp
