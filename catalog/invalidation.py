@@ -8,17 +8,23 @@ slug, the details of its products (they show the slug).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import DatabaseError, transaction
 
 from catalog.cache_keys import category_generation_key, product_generation_key
 from catalog_service.caching.store import bump
 from catalog_service.db.state import use_primary
 from categories.selectors import category_tree
 
+log = logging.getLogger(__name__)
+
 
 def _chain_slugs(category_ids: Iterable[int]) -> set[str]:
+    category_ids = set(category_ids)
+    if not category_ids:
+        return set()
     with use_primary():
         tree = category_tree()
     slugs: set[str] = set()
@@ -42,10 +48,17 @@ def invalidate_after_commit(*, using: str, category_ids: Iterable[int] = (), slu
                             product_ids: Iterable[int] = ()) -> None:  # fmt: skip
     """Bump, once the transaction commits, what these categories and products outdate."""
     category_ids, slugs, product_ids = list(category_ids), list(slugs), list(product_ids)
-    transaction.on_commit(
-        lambda: bump(generation_keys(category_ids=category_ids, slugs=slugs, product_ids=product_ids)),
-        using=using,
-    )
+
+    def run() -> None:
+        try:
+            keys = generation_keys(category_ids=category_ids, slugs=slugs, product_ids=product_ids)
+        except DatabaseError:  # the tree could not be read: bump what is known without it
+            log.exception("cache invalidation: category tree unavailable; bumping known keys only")
+            keys = generation_keys(slugs=slugs, product_ids=product_ids)
+        bump(keys)
+
+    # robust: the write has committed; a failing invalidation must not turn it into an error
+    transaction.on_commit(run, using=using, robust=True)
 
 
 def invalidate_now(*, category_ids: Iterable[int] = (), product_ids: Iterable[int] = ()) -> None:

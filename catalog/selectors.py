@@ -182,9 +182,12 @@ def _page_from_documents(
     rows_by_id: dict[int, tuple[str, int]] = {}
     if found:
         with _cursor_sql() as db:
+            # The row decides: a product moved or unpublished since its document was written
+            # is left out, not shown under the category its stale document names.
             db.execute(
-                f"SELECT id, sku, category_id FROM {TABLE} WHERE is_published AND id = ANY(%s)",
-                [[doc["_id"] for doc in found]],
+                f"SELECT id, sku, category_id FROM {TABLE} "
+                "WHERE is_published AND id = ANY(%s) AND category_id = ANY(%s)",
+                [[doc["_id"] for doc in found], category_ids],
             )
             rows_by_id = {id_: (sku, category_id) for id_, sku, category_id in db.fetchall()}
     rows, keys = [], []

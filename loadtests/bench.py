@@ -297,6 +297,31 @@ def run_locust(env: dict[str, str], base: str, variant: Variant, mode: Mode, out
     return result
 
 
+def run_mix(env: dict[str, str], base: str, mode: Mode, out: Path) -> dict[str, Any]:
+    """Run the realistic mix (shoppers and one staff member) and return its rows by name."""
+    prefix = out / "mix"
+    locust_env = {k: v for k, v in env.items() if k != "BENCH_PATH"}
+    seconds = max(mode.seconds, 6)
+    command = [
+        PYTHON, "-m", "locust", "-f", "loadtests/locustfile.py", "Shopper", "Staff", "--headless",
+        "-u", str(mode.users), "-r", str(mode.users), "-t", f"{seconds}s", "--stop-timeout", "10",
+        "--host", base, "--csv", str(prefix), "--html", f"{prefix}.html", "--only-summary",
+        "--loglevel", "WARNING",
+    ]  # fmt: skip
+    subprocess.run(command, cwd=ROOT, env=locust_env, capture_output=True, timeout=mode.seconds + 90)
+    rows = {}
+    with open(f"{prefix}_stats.csv", newline="") as stats:
+        for row in csv.DictReader(stats):
+            rows[f"{row['Type']} {row['Name']}".strip()] = {
+                "requests": int(row["Request Count"]),
+                "failures": int(row["Failure Count"]),
+                "rps": round(float(row["Requests/s"]), 1),
+                "p50_ms": float(row["50%"]),
+                "p95_ms": float(row["95%"]),
+            }
+    return rows
+
+
 def deep_pages(base: str, slug: str, pages: int) -> list[tuple[int, float]]:
     """Walk ``pages`` pages of one category (uncached listing); return (page, milliseconds)."""
     url = f"{base}/bench/ours-uncached/{slug}/products/?page_size=24"
@@ -466,13 +491,15 @@ def main(argv: list[str] | None = None) -> Path:
             result.sql_queries, result.mongo_round_trips = trips.get(variant.name, ({}, 0))
             results.append(result)
             log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
+        log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
+        mix = run_mix(env, base, mode, out)
         deep = deep_pages(base, roots[0], mode.deep_pages)
     finally:
         stop(processes)
     meta = {
         "timestamp": timestamp, "mode": name, "products": mode.products, "categories": mode.categories,
         "seconds": mode.seconds, "users": mode.users, "workers": int(env["WEB_CONCURRENCY"]),
-        "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb_server(env),
+        "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb_server(env), "mix": mix,
     }  # fmt: skip
     write_report(out, results, meta, deep)
     latest = results_root / "latest"

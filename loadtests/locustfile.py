@@ -128,6 +128,7 @@ class Staff(CatalogUser):
     """Edits prices and names in Django Admin at a low rate, and checks shoppers see the edit."""
 
     weight = 1
+    fixed_count = int(os.environ.get("LOCUST_STAFF_USERS", "1"))  # however few users run
     wait_time = between(5, 10)
 
     def on_start(self) -> None:

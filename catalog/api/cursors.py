@@ -11,7 +11,7 @@ import base64
 import binascii
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -57,19 +57,28 @@ def decode(token: str, *, ordering: str) -> Cursor:
     return Cursor(ordering, _parse_value(ordering, value), id_, bool(reverse))
 
 
+EARLIEST = datetime.datetime(1970, 1, 1, tzinfo=datetime.UTC)
+LATEST = datetime.datetime(9999, 1, 1, tzinfo=datetime.UTC)
+MAX_PRICE = Decimal("9999999999.99")
+
+
 def _parse_value(ordering: str, value: str) -> Any:
+    # Bounded to what both stores accept: anything else would fail in a query, not here.
     try:
         if ordering == "newest":
             parsed = datetime.datetime.fromisoformat(value)
             if parsed.tzinfo is None:
                 raise ValueError
+            parsed = parsed.astimezone(datetime.UTC)
+            if not EARLIEST <= parsed <= LATEST:
+                raise ValueError
             return parsed
         if ordering in ("price", "-price"):
             number = Decimal(value)
-            if not number.is_finite():
+            if not number.is_finite() or not 0 <= number <= MAX_PRICE:
                 raise ValueError
-            return number
-    except (ValueError, InvalidOperation):
+            return number.quantize(Decimal("0.01"))
+    except (ValueError, ArithmeticError, OverflowError):
         raise ValueError("the cursor is not one this API issued") from None
     if len(value) > 200:
         raise ValueError("the cursor is not one this API issued")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
 from catalog_service.caching.breaker import redis_breaker
+from catalog_service.db.state import use_primary
 
 log = logging.getLogger("catalog_service.caching")
 
@@ -120,33 +122,48 @@ def stats() -> dict[str, Any]:
     }
 
 
-def _read(key: str, generation_key: str) -> tuple[Any, dict[str, Any] | None] | None:
-    """Return (current generation, entry) in one MGET, or None when Redis is unavailable."""
+def _recent_key(generation_key: str) -> str:
+    return f"{generation_key}:recent"
 
-    def call() -> tuple[Any, Any]:
-        values = _raw().mget([cache.make_key(generation_key), cache.make_key(key)])
+
+def _read(key: str, generation_key: str) -> tuple[int | None, dict[str, Any] | None, bool] | None:
+    """Return (current generation, entry, bumped lately) in one MGET, or None when Redis is
+    unavailable."""
+
+    def call() -> tuple[int | None, dict[str, Any] | None, bool]:
+        keys = [
+            cache.make_key(generation_key),
+            cache.make_key(key),
+            cache.make_key(_recent_key(generation_key)),
+        ]
+        values = _raw().mget(keys)
         generation = int(values[0]) if values[0] is not None else None
         entry = cache.client.decode(values[1]) if values[1] is not None else None
-        return generation, entry
+        return generation, entry, values[2] is not None
 
     return _guard(call)
 
 
-def _write(key: str, generation_key: str, generation: int | None, built: Built, ttl: float) -> str:
+def _init_generation(generation_key: str) -> int | None:
+    """Start a generation that does not exist yet (before building, so that a bump during the
+    build outdates what is built); return it, or None when Redis is unavailable."""
+
+    def call() -> int:
+        pipe = _raw().pipeline(transaction=False)
+        pipe.set(cache.make_key(generation_key), _initial_generation(), nx=True)
+        pipe.get(cache.make_key(generation_key))
+        return int(pipe.execute()[1])
+
+    return _guard(call)
+
+
+def _write(key: str, generation: int | None, built: Built, ttl: float) -> str:
     etag = etag_of(built.body)
+    if generation is None:  # no generation to stamp: an entry could never be checked, keep none
+        return etag
+    entry = {"g": generation, "t": time.time(), "b": built.body, "e": etag, "c": built.content_type}
     timeout = int(ttl + settings.CACHE_STALE_SECONDS)
-
-    def call() -> None:
-        current = generation
-        if current is None:  # first use: start the generation at a value no old entry holds
-            pipe = _raw().pipeline(transaction=False)
-            pipe.set(cache.make_key(generation_key), _initial_generation(), nx=True)
-            pipe.get(cache.make_key(generation_key))
-            current = int(pipe.execute()[1])
-        entry = {"g": current, "t": time.time(), "b": built.body, "e": etag, "c": built.content_type}
-        _raw().set(cache.make_key(key), cache.client.encode(entry), ex=timeout)
-
-    _guard(call)
+    _guard(lambda: _raw().set(cache.make_key(key), cache.client.encode(entry), ex=timeout))
     return etag
 
 
@@ -154,13 +171,23 @@ def _initial_generation() -> int:
     return int(time.time() * 1000)
 
 
-def _lock(key: str) -> bool:
+_UNLOCK = """
+if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end
+return 0
+"""
+
+
+def _lock(key: str) -> str | None:
+    """Take the rebuild lock of ``key``; return its token (None when another request holds it)."""
+    token = secrets.token_hex(8)
     lock_ms = int(settings.CACHE_LOCK_SECONDS * 1000)
-    return bool(_guard(lambda: _raw().set(cache.make_key(f"lock:{key}"), 1, nx=True, px=lock_ms)))
+    taken = _guard(lambda: _raw().set(cache.make_key(f"lock:{key}"), token, nx=True, px=lock_ms))
+    return token if taken else None
 
 
-def _unlock(key: str) -> None:
-    _guard(lambda: _raw().delete(cache.make_key(f"lock:{key}")))
+def _unlock(key: str, token: str) -> None:
+    """Release the lock only if it is still ours (it may have expired and been taken since)."""
+    _guard(lambda: _raw().eval(_UNLOCK, 1, cache.make_key(f"lock:{key}"), token))
 
 
 def _fresh(entry: dict[str, Any], generation: int | None, ttl: float) -> bool:
@@ -182,13 +209,14 @@ def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]
         built = build()
         count("rebuild")
         return Served(built.body, etag_of(built.body), built.content_type, "bypass")
-    generation, entry = found
+    generation, entry, recent = found
     if entry is not None and _fresh(entry, generation, ttl):
         count("hit")
         return _served(entry, "hit")
     same_generation = entry is not None and generation is not None and entry.get("g") == generation
-    if _lock(key):
-        return _rebuild_holding_lock(key, generation_key, generation, ttl, build, entry)
+    token = _lock(key)
+    if token:
+        return _rebuild_holding_lock(key, generation_key, token, ttl, build, entry)
     if same_generation:  # only old, not outdated: serve it while the lock holder rebuilds
         count("stale")
         return _served(entry, "stale")
@@ -201,39 +229,49 @@ def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]
         found = _read(key, generation_key)
         if found is None:
             break
-        generation, waited = found
+        generation, waited, recent = found
         if waited is not None and _fresh(waited, generation, ttl):
             count("wait")
             return _served(waited, "wait")
-        if _lock(key):
-            return _rebuild_holding_lock(key, generation_key, generation, ttl, build, entry)
-    return _rebuild(key, generation_key, generation, ttl, build, entry)
+        token = _lock(key)
+        if token:
+            return _rebuild_holding_lock(key, generation_key, token, ttl, build, entry)
+    return _rebuild(key, generation_key, generation, recent, ttl, build, entry)
 
 
 def _rebuild_holding_lock(
-    key: str, generation_key: str, generation: int | None, ttl: float, build: Callable[[], Built],
+    key: str, generation_key: str, token: str, ttl: float, build: Callable[[], Built],
     previous: dict[str, Any] | None,
 ) -> Served:  # fmt: skip
     try:
         # Checked again under the lock: another request may have just finished the rebuild.
         found = _read(key, generation_key)
-        if found is not None:
-            generation, entry = found
-            if entry is not None and _fresh(entry, generation, ttl):
-                count("wait")
-                return _served(entry, "wait")
-        return _rebuild(key, generation_key, generation, ttl, build, previous)
+        if found is None:
+            return _rebuild(key, generation_key, None, True, ttl, build, previous)
+        generation, entry, recent = found
+        if entry is not None and _fresh(entry, generation, ttl):
+            count("wait")
+            return _served(entry, "wait")
+        return _rebuild(key, generation_key, generation, recent, ttl, build, previous)
     finally:
-        _unlock(key)
+        _unlock(key, token)
 
 
 def _rebuild(
-    key: str, generation_key: str, generation: int | None, ttl: float, build: Callable[[], Built],
-    previous: dict[str, Any] | None,
+    key: str, generation_key: str, generation: int | None, recent: bool, ttl: float,
+    build: Callable[[], Built], previous: dict[str, Any] | None,
 ) -> Served:  # fmt: skip
     count("miss")
+    if generation is None:
+        generation = _init_generation(generation_key)
     try:
-        built = build()
+        if recent:
+            # Bumped moments ago: a replica may not have replayed the write yet, and what is
+            # built here is cached under the new generation. Read the primary for this window.
+            with use_primary():
+                built = build()
+        else:
+            built = build()
     except (DatabaseError, PyMongoError):
         if previous is not None:  # stale-if-error: an old answer beats a 503
             count("stale_if_error")
@@ -241,8 +279,14 @@ def _rebuild(
             return _served(previous, "stale_if_error")
         raise
     count("rebuild")
-    etag = _write(key, generation_key, generation, built, ttl)
+    etag = _write(key, generation, built, ttl)
     return Served(built.body, etag, built.content_type, "miss")
+
+
+def recent_window_seconds() -> int:
+    """How long after a bump rebuilds read the primary: replicas may lag this long unnoticed
+    (the lag threshold, plus the sampling interval and a margin)."""
+    return int(settings.MAX_REPLICA_LAG_SECONDS + 3)
 
 
 def bump(generation_keys: list[str]) -> None:
@@ -255,16 +299,20 @@ def bump(generation_keys: list[str]) -> None:
     if not keys:
         return
 
-    def call() -> bool:
+    window = recent_window_seconds()
+    try:  # not through the breaker: an invalidation is always attempted
         pipe = _raw().pipeline(transaction=False)
         for name in sorted(keys):
             full = cache.make_key(name)
             pipe.set(full, _initial_generation(), nx=True)
             pipe.incr(full)
+            pipe.set(cache.make_key(_recent_key(name)), 1, ex=window)
         pipe.execute()
-        return True
-
-    if _guard(call):
+        done = True
+    except (RedisError, OSError) as exc:
+        redis_breaker.failure(exc)
+        done = False
+    if done:
         _pending.difference_update(keys)
     else:
         if not _pending:

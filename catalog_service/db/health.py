@@ -25,11 +25,14 @@ from django.db import connections
 
 log = logging.getLogger("catalog_service.db.routing")
 
-# Replay lag of a standby: zero when it has replayed all it received, else the age of the
-# last replayed transaction (after a quiet spell that age overstates the lag until replay
-# catches up, which errs on the side of the primary).
+# Replay lag of a standby: zero when it streams and has replayed all it received, else the age
+# of the last replayed transaction (after a quiet spell that age overstates the lag until
+# replay catches up, which errs on the side of the primary). A standby whose WAL receiver is
+# not streaming falls behind unseen, so its lag is that age too.
 REPLICA_LAG_SQL = """
 SELECT CASE
+    WHEN NOT EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming')
+        THEN COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
     WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
     ELSE COALESCE(EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()), 0)
 END

@@ -86,9 +86,12 @@ class DocumentQuerySet(models.QuerySet):
         )
         if not touches_document and not getattr(self.model, "document_hooks_on_every_update", True):
             return super().update(**kwargs)
-        for name, value in document_values.items():
-            if hasattr(value, "resolve_expression"):
-                raise TypeError(f"{name} is a document field: update() takes a value, not an expression")
+        for name, value in kwargs.items():
+            copied = name in fields or self.model._meta.get_field(name).attname in mirrored
+            if copied and hasattr(value, "resolve_expression"):
+                raise TypeError(
+                    f"{name} is copied to the document: update() takes a value, not an expression"
+                )
         using = router.db_for_write(self.model)
         relational = {k: v for k, v in kwargs.items() if k not in fields}
         with transaction.atomic(using=using, savepoint=False):

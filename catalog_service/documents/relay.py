@@ -157,7 +157,8 @@ def _write(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:
 
 
 def _prune(newest_applied: list[OutboxRecord], *, using: str) -> None:
-    """Delete applied records older than each object's newest; after a delete, all of them."""
+    """Delete applied records older than each object's newest. After a delete, all of them,
+    pending ones included: an older upsert applied later would bring the document back."""
     if not newest_applied:
         return
     table = OutboxRecord._meta.db_table
@@ -165,13 +166,15 @@ def _prune(newest_applied: list[OutboxRecord], *, using: str) -> None:
         cursor.execute(
             f"""
             DELETE FROM {table} o
-            USING unnest(%s::text[], %s::bigint[], %s::bigint[]) AS t(model_label, object_id, keep_from)
+            USING unnest(%s::text[], %s::bigint[], %s::bigint[], %s::boolean[])
+                AS t(model_label, object_id, keep_from, is_delete)
             WHERE o.model_label = t.model_label AND o.object_id = t.object_id
-              AND o.version < t.keep_from AND o.applied_at IS NOT NULL
+              AND o.version < t.keep_from AND (o.applied_at IS NOT NULL OR t.is_delete)
             """,
             [
                 [r.model_label for r in newest_applied],
                 [r.object_id for r in newest_applied],
                 [r.version + (1 if r.operation == OutboxRecord.DELETE else 0) for r in newest_applied],
+                [r.operation == OutboxRecord.DELETE for r in newest_applied],
             ],
         )

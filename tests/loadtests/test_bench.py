@@ -23,6 +23,12 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     assert sum(by_name["ours-uncached"]["sql_queries"].values()) <= 2
     assert "default" not in by_name["ours-uncached"]["sql_queries"]  # on a replica
     assert by_name["ours-cached"]["sql_queries"] == {} and by_name["ours-cached"]["mongo_round_trips"] == 0
+    mix = report["mix"]
+    assert mix["GET /api/v1/categories/[slug]/products/"]["requests"] > 0
+    assert mix["POST /admin/login/ (POST)"]["failures"] == 0
+    assert mix["CHECK staff edit visible to shoppers"]["requests"] >= 1
+    assert mix["CHECK staff edit visible to shoppers"]["failures"] == 0
+    assert all(row["failures"] == 0 for row in mix.values()), mix
     assert report["deep_pages_ms"] and report["mongodb"] and report["machine"]["cores"]
     for name in (
         "report.md",

@@ -40,3 +40,14 @@ def shop(products_collection):
 
 def listing(client, slug="home", **params):
     return client.get(f"/api/v1/categories/{slug}/products/", params)
+
+
+@pytest.fixture
+def settled():
+    """Forget that generations were bumped moments ago (rebuilds then read replicas again)."""
+    from django.core.cache import cache
+
+    def settle():
+        cache.delete_pattern("*:recent")
+
+    return settle

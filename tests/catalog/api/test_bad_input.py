@@ -15,6 +15,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
         ({"cursor": "W10"}, "cursor"),  # valid base64 of []
         ({"cursor": cursors.encode(cursors.Cursor("price", "1.00", 5)), "ordering": "newest"}, "cursor"),
         ({"cursor": "x" * 1000}, "cursor"),
+        ({"cursor": cursors.encode(cursors.Cursor("price", "1E+7000", 1)), "ordering": "price"}, "cursor"),
+        ({"cursor": cursors.encode(cursors.Cursor("newest", "0001-01-01T00:00:00+05:00", 1))}, "cursor"),
+        (
+            {
+                "cursor": cursors.encode(cursors.Cursor("newest", "9999-12-31T23:59:59-05:00", 1)),
+                "min_price": "1",
+            },
+            "cursor",
+        ),
         ({"min_price": "cheap"}, "min_price"),
         ({"max_price": "NaN"}, "max_price"),
         ({"min_price": "-1"}, "min_price"),

@@ -279,3 +279,20 @@ def test_a_category_never_invalidated_before_is_cached_from_its_first_request(cl
     assert listing(client, slug="garden")["X-Cache"] == "hit"
     assert client.get(f"/api/v1/products/{shop['products'][1].pk}/")["X-Cache"] == "miss"
     assert client.get(f"/api/v1/products/{shop['products'][1].pk}/")["X-Cache"] == "hit"
+
+
+def test_a_rebuild_right_after_a_write_reads_the_primary_and_later_ones_a_replica(client, shop, settled):
+    from tests.conftest import queries_by_alias
+
+    settled()
+    Product.objects.filter(pk=shop["products"][-1].pk).update(name="Just written")
+    with queries_by_alias() as queries:
+        response = listing(client, page_size=5)
+    assert "Just written" in names(response)
+    assert set(queries) == {"default"}  # a replica might not have replayed it yet
+    settled()  # the lag window has passed
+    Product.objects.filter(pk=shop["products"][-1].pk).update(name="Written earlier")
+    settled()
+    with queries_by_alias() as queries:
+        assert "Written earlier" in names(listing(client, page_size=5))
+    assert "default" not in queries
