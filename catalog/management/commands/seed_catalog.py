@@ -7,6 +7,7 @@ import time
 from itertools import islice
 from typing import Any
 
+import pymongo
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connections, transaction
 from django.utils import timezone
@@ -133,11 +134,16 @@ class Command(BaseCommand):
         return created
 
 
+SEED_WRITE_TIMEOUT_SECONDS = 300
+
+
 def _insert_documents(documents: list[dict]) -> None:
     collection = get_collection(Product)
     for start in range(0, len(documents), BATCH_SIZE):
         batch = documents[start : start + BATCH_SIZE]
-        collection.insert_many(batch, ordered=False)
+        # A bulk load, not a request: the service's 3-second operation timeout does not fit it.
+        with pymongo.timeout(SEED_WRITE_TIMEOUT_SECONDS):
+            collection.insert_many(batch, ordered=False)
         OutboxRecord.objects.using(PRIMARY_ALIAS).filter(
             model_label=Product._meta.label,
             object_id__in=[doc["_id"] for doc in batch],
