@@ -61,7 +61,7 @@ class Command(BaseCommand):
             cursor.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
         OutboxRecord.objects.using(PRIMARY_ALIAS).filter(model_label=Product._meta.label).delete()
         # Dropped after the Postgres transaction commits, so a failed reset leaves both intact.
-        transaction.on_commit(lambda: get_collection(Product).delete_many({}), using=PRIMARY_ALIAS)
+        transaction.on_commit(_delete_documents, using=PRIMARY_ALIAS)
 
     def _create_categories(self, tree: list[seeding.CategorySpec]) -> dict[int, int]:
         ids: dict[int, int] = {}
@@ -135,6 +135,11 @@ class Command(BaseCommand):
 
 
 SEED_WRITE_TIMEOUT_SECONDS = 300
+
+
+def _delete_documents() -> None:
+    with pymongo.timeout(SEED_WRITE_TIMEOUT_SECONDS):
+        get_collection(Product).delete_many({})
 
 
 def _insert_documents(documents: list[dict]) -> None:
