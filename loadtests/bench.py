@@ -491,9 +491,9 @@ def main(argv: list[str] | None = None) -> Path:
             result.sql_queries, result.mongo_round_trips = trips.get(variant.name, ({}, 0))
             results.append(result)
             log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
+        deep = deep_pages(base, roots[0], mode.deep_pages)  # before the mix, whose load lingers
         log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
         mix = run_mix(env, base, mode, out)
-        deep = deep_pages(base, roots[0], mode.deep_pages)
     finally:
         stop(processes)
     meta = {
