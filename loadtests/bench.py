@@ -162,7 +162,7 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 COUNT_SCRIPT = (
     "from catalog.models import Product; from catalog_service.documents.client import get_collection; "
-    "print(Product.objects.count(), get_collection(Product).count_documents({}))"
+    "print(Product.objects.count(), get_collection(Product).estimated_document_count())"
 )
 
 
