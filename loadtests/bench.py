@@ -477,6 +477,7 @@ def main(argv: list[str] | None = None) -> Path:
     base = f"http://127.0.0.1:{port}"
 
     ensure_database(env, database)
+    mongodb = mongodb_server(env)  # asked before the load: a busy server may not answer after it
     seeded_in = prepare_catalog(env, mode)
     processes = start_server(env, out)
     try:
@@ -499,7 +500,7 @@ def main(argv: list[str] | None = None) -> Path:
     meta = {
         "timestamp": timestamp, "mode": name, "products": mode.products, "categories": mode.categories,
         "seconds": mode.seconds, "users": mode.users, "workers": int(env["WEB_CONCURRENCY"]),
-        "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb_server(env), "mix": mix,
+        "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
     }  # fmt: skip
     write_report(out, results, meta, deep)
     latest = results_root / "latest"
