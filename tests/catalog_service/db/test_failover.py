@@ -38,6 +38,7 @@ def test_stopping_replicas_while_requests_run_fails_no_request(
     def shopper():
         client = Client()
         client.force_login(staff)  # a write; the requests below are unpinned
+        wait_for_replicas()  # the new session row reaches the replicas the reads go to
         try:
             while not done.is_set():
                 with queries_by_alias() as queries:
