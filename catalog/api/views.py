@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -46,15 +47,18 @@ def page_links(request: Request, query: ListingQuery, page: Page) -> dict[str, s
     return {"next": link(page.next), "previous": link(page.previous)}
 
 
-def cache_headers(response: HttpResponse, served: Served) -> HttpResponse:
+def cached_json(
+    request: Request, key: str, generation_key: str, ttl: float, body: Callable[[], dict[str, Any]]
+) -> HttpResponseBase:
+    """Return ``body()`` as JSON from the shared cache (with its ETag and X-Cache), or built
+    afresh when the client negotiated another format (the browsable API)."""
+    if getattr(request.accepted_renderer, "format", None) != "json":
+        return Response(body())
+    served: Served = cached(key, generation_key, ttl, lambda: Built(RENDERER.render(body())))
+    response = HttpResponse(served.body, content_type=served.content_type)
     response["ETag"] = served.etag
     response["X-Cache"] = served.state
     return response
-
-
-def wants_json(request: Request) -> bool:
-    """True when the response is JSON (the cache holds JSON; the browsable API is built afresh)."""
-    return getattr(request.accepted_renderer, "format", None) == "json"
 
 
 class CategoryProductsView(APIView):
@@ -70,7 +74,7 @@ class CategoryProductsView(APIView):
             503: UNAVAILABLE,
         },
     )
-    def get(self, request: Request, slug: str) -> Response:
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
         query = parse_listing_query(request.query_params)  # refused before any cache or database work
 
         def body() -> dict[str, Any]:
@@ -82,15 +86,13 @@ class CategoryProductsView(APIView):
             page = product_listing(tree=tree, category=category, query=query, url_for=url_for)
             return {**page_links(request, query, page), "results": page.items}
 
-        if not wants_json(request):
-            return Response(body())
-        served = cached(
+        return cached_json(
+            request,
             listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query),
             category_generation_key(slug),
             settings.CACHE_TTLS["listing"],
-            lambda: Built(RENDERER.render(body())),
+            body,
         )
-        return cache_headers(HttpResponse(served.body, content_type=served.content_type), served)
 
 
 class ProductDetailView(APIView):
@@ -104,19 +106,19 @@ class ProductDetailView(APIView):
             503: UNAVAILABLE,
         },
     )
-    def get(self, request: Request, pk: int) -> Response:
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
         def body() -> dict[str, Any]:
             product = product_detail(product_id=pk, url_for=product_url_builder(request))
             if product is None:
                 raise NotFound(f"No published product with id {pk}.")
             return product
 
-        if not wants_json(request) or not 0 < pk < 2**63:
+        if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
             return Response(body())
-        served = cached(
+        return cached_json(
+            request,
             product_key(base_url=request.build_absolute_uri("/"), product_id=pk),
             product_generation_key(pk),
             settings.CACHE_TTLS["product"],
-            lambda: Built(RENDERER.render(body())),
+            body,
         )
-        return cache_headers(HttpResponse(served.body, content_type=served.content_type), served)
