@@ -6,6 +6,12 @@ category, created_at, id), and MongoDB fills in the page's documents; a price or
 filter, or a price or name ordering, comes from MongoDB (indexes starting with the category
 id), and SQL fills in the rows. Results are plain dicts, ready to render: no model instances
 and no per-field serializer work on the hot path.
+
+The category and its descendants are resolved by the page's own SQL statement (a recursive
+CTE over the category table, a few hundred rows), not by loading the whole tree per request:
+the newest-first page is one statement that walks the partial index once per category of the
+subtree (a LATERAL join, at most a page of rows each), so its cost does not grow with the
+number of products in the subtree, nor with the page's depth.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from catalog.api.cursors import Cursor
 from catalog.api.params import ListingQuery, attribute_candidates
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
-from categories.selectors import CategoryTree, Node
+from categories.models import Category
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +42,14 @@ DOCUMENT_SORT = {
     "name": ("name", 1),
 }
 TABLE = Product._meta.db_table
+CATEGORY_TABLE = Category._meta.db_table
+# The category named by slug, and its descendants (UNION, not UNION ALL: a cycle in bad data ends).
+SUBTREE = f"""WITH RECURSIVE subtree(id, slug) AS (
+    SELECT id, slug FROM {CATEGORY_TABLE} WHERE slug = %s
+    UNION
+    SELECT c.id, c.slug FROM {CATEGORY_TABLE} c JOIN subtree s ON c.parent_id = s.id
+)"""
+ONLY = f"WITH subtree(id, slug) AS (SELECT id, slug FROM {CATEGORY_TABLE} WHERE slug = %s)"
 
 
 @dataclass
@@ -57,17 +71,21 @@ def _cursor_sql() -> Any:
     return connections[router.db_for_read(Product)].cursor()
 
 
-def product_listing(
-    *, tree: CategoryTree, category: Node, query: ListingQuery, url_for: Callable[[int], str]
-) -> Page:
-    """Return one page of the published products of ``category`` (and its descendants)."""
-    category_ids = tree.descendant_ids(category) if query.include_descendants else [category.id]
+def product_listing(*, slug: str, query: ListingQuery, url_for: Callable[[int], str]) -> Page | None:
+    """Return one page of the published products of the category ``slug`` (and, unless the
+    query says otherwise, of its descendants); None when there is no such category."""
+    subtree = (SUBTREE if query.include_descendants else ONLY, slug)
     wanted = [name for name in DOCUMENT_FIELDS if name in query.fields]
-    if query.document_driven:
-        rows, keys, has_more = _page_from_documents(category_ids, query, wanted)
-    else:
-        rows, keys, has_more = _page_from_sql(category_ids, query, wanted)
-    items = [_item(row, tree, query.fields, url_for) for row in rows]
+    with _cursor_sql() as db:
+        if query.document_driven:
+            found = _page_from_documents(db, subtree, query, wanted)
+        else:
+            found = _page_from_sql(db, subtree, query, wanted)
+    if found is None:
+        return None
+    rows, keys, has_more = found
+    fields = query.fields
+    items = [_item(row, fields, url_for) for row in rows]
     reverse = query.cursor is not None and query.cursor.reverse
     if reverse:
         items.reverse()
@@ -88,16 +106,13 @@ def product_listing(
     return Page(items, next_cursor, previous_cursor)
 
 
-def _item(
-    row: dict[str, Any], tree: CategoryTree, fields: Iterable[str], url_for: Callable[[int], str]
-) -> dict:
-    node = tree.nodes.get(row["category_id"])
+def _item(row: dict[str, Any], fields: Iterable[str], url_for: Callable[[int], str]) -> dict:
     full = {
         "id": row["id"],
         "sku": row["sku"],
         "name": row.get("name"),
         "price": price_text(row.get("price")),
-        "category": node.slug if node else None,
+        "category": row["category"],
         "attributes": row.get("attributes") or {},
         "images": row.get("images") or [],
         "url": url_for(row["id"]),
@@ -106,21 +121,29 @@ def _item(
 
 
 def _page_from_sql(
-    category_ids: list[int], query: ListingQuery, wanted: list[str]
-) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool]:
+    db: Any, subtree: tuple[str, str], query: ListingQuery, wanted: list[str]
+) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool] | None:
     cursor = query.cursor
     descending = cursor is None or not cursor.reverse
     comparison, direction = ("<", "DESC") if descending else (">", "ASC")
-    sql = f"SELECT id, sku, category_id, created_at FROM {TABLE} WHERE is_published AND category_id = ANY(%s)"
-    params: list[Any] = [category_ids]
+    cte, slug = subtree
+    params: list[Any] = [slug]
+    after = ""
     if cursor is not None:
-        sql += f" AND (created_at, id) {comparison} (%s, %s)"
+        after = f" AND (created_at, id) {comparison} (%s, %s)"
         params += [cursor.value, cursor.id]
-    sql += f" ORDER BY created_at {direction}, id {direction} LIMIT %s"
-    params.append(query.page_size + 1)
-    with _cursor_sql() as db:
-        db.execute(sql, params)
-        fetched = db.fetchall()
+    # Up to a page from each category of the subtree, newest first on its index, then the page.
+    sql = (
+        f"{cte} SELECT p.id, p.sku, s.slug, p.created_at FROM subtree s CROSS JOIN LATERAL ("
+        f"SELECT id, sku, created_at FROM {TABLE} WHERE category_id = s.id AND is_published{after} "
+        f"ORDER BY created_at {direction}, id {direction} LIMIT %s) p "
+        f"ORDER BY p.created_at {direction}, p.id {direction} LIMIT %s"
+    )
+    params += [query.page_size + 1, query.page_size + 1]
+    db.execute(sql, params)
+    fetched = db.fetchall()
+    if not fetched and not _category_exists(db, slug):
+        return None
     has_more = len(fetched) > query.page_size
     fetched = fetched[: query.page_size]
     documents: dict[int, dict[str, Any]] = {}
@@ -131,14 +154,20 @@ def _page_from_sql(
             for doc in get_collection(Product).find({"_id": {"$in": [r[0] for r in fetched]}}, projection)
         }
     rows, keys = [], []
-    for id_, sku, category_id, created_at in fetched:
+    for id_, sku, category, created_at in fetched:
         keys.append((created_at, id_))  # every row's key: a page may end on a left-out row
         doc = documents.get(id_)
         if doc is None:
             log.warning("product %s has no document; left out of the listing (run reconcile_documents)", id_)
             continue
-        rows.append({**doc, "id": id_, "sku": sku, "category_id": category_id})
+        rows.append({**doc, "id": id_, "sku": sku, "category": category})
     return rows, keys, has_more
+
+
+def _category_exists(db: Any, slug: str) -> bool:
+    """Tell an empty category from a missing one (asked only when a page comes back empty)."""
+    db.execute(f"SELECT 1 FROM {CATEGORY_TABLE} WHERE slug = %s", [slug])
+    return db.fetchone() is not None
 
 
 def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, Any]:
@@ -165,8 +194,14 @@ def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, A
 
 
 def _page_from_documents(
-    category_ids: list[int], query: ListingQuery, wanted: list[str]
-) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool]:
+    db: Any, subtree: tuple[str, str], query: ListingQuery, wanted: list[str]
+) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool] | None:
+    cte, slug = subtree
+    db.execute(f"{cte} SELECT id, slug FROM subtree", [slug])
+    slugs: dict[int, str] = dict(db.fetchall())
+    if not slugs:
+        return None
+    category_ids = list(slugs)
     field, direction = DOCUMENT_SORT[query.ordering]
     if query.cursor is not None and query.cursor.reverse:
         direction = -direction
@@ -181,15 +216,14 @@ def _page_from_documents(
     found = found[: query.page_size]
     rows_by_id: dict[int, tuple[str, int]] = {}
     if found:
-        with _cursor_sql() as db:
-            # The row decides: a product moved or unpublished since its document was written
-            # is left out, not shown under the category its stale document names.
-            db.execute(
-                f"SELECT id, sku, category_id FROM {TABLE} "
-                "WHERE is_published AND id = ANY(%s) AND category_id = ANY(%s)",
-                [[doc["_id"] for doc in found], category_ids],
-            )
-            rows_by_id = {id_: (sku, category_id) for id_, sku, category_id in db.fetchall()}
+        # The row decides: a product moved or unpublished since its document was written
+        # is left out, not shown under the category its stale document names.
+        db.execute(
+            f"SELECT id, sku, category_id FROM {TABLE} "
+            "WHERE is_published AND id = ANY(%s) AND category_id = ANY(%s)",
+            [[doc["_id"] for doc in found], category_ids],
+        )
+        rows_by_id = {id_: (sku, category_id) for id_, sku, category_id in db.fetchall()}
     rows, keys = [], []
     for doc in found:
         row = rows_by_id.get(doc["_id"])
@@ -197,7 +231,7 @@ def _page_from_documents(
         keys.append((key_value.to_decimal() if isinstance(key_value, Decimal128) else key_value, doc["_id"]))
         if row is None:  # unpublished or deleted since the document was written; the relay catches up
             continue
-        rows.append({**doc, "id": doc["_id"], "sku": row[0], "category_id": row[1]})
+        rows.append({**doc, "id": doc["_id"], "sku": row[0], "category": slugs[row[1]]})
     return rows, keys, has_more
 
 

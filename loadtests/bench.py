@@ -24,15 +24,17 @@ import platform
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
 import urllib.request
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from loadtests import profiling
+from loadtests.report import Result, guard_failures, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "loadtests" / "results"
@@ -45,10 +47,13 @@ class Variant:
     path: str
     max_items: int | None = None
     description: str = ""
+    every_size: bool = True  # False: measured once, at the first page size (its page is fixed)
 
 
 VARIANTS = (
-    Variant("ceiling", "/bench/ceiling/{slug}/products/", 50, "a constant 50-item JSON page"),
+    Variant("ceiling", "/bench/ceiling/{slug}/products/", 50, "a constant 50-item JSON page", False),
+    Variant("constant", "/bench/constant/{slug}/products/", None, "a constant page of the requested size"),
+    Variant("limit", "/bench/limit/{slug}/products/", None, "by hand: 1 raw SQL query, 1 find, orjson"),
     Variant("naive", "/bench/naive/{slug}/products/", None, "lazy foreign key + one find_one per row"),
     Variant("seed-style", "/bench/seed-style/{slug}/products/", None, "one find_one per instance (write-up)"),
     Variant("ours-uncached", "/bench/ours-uncached/{slug}/products/", None, "the real listing, cache off"),
@@ -63,29 +68,21 @@ class Mode:
     seconds: int
     users: int
     deep_pages: int
+    page_sizes: tuple[int, ...] = (24, 100)
+    mix: bool = True
 
 
 MODES = {
     "default": Mode(100_000, 300, 20, 50, 400),
-    "quick": Mode(20_000, 60, 12, 50, 100),
-    "tiny": Mode(300, 6, 2, 5, 5),
-    "large": Mode(1_000_000, 300, 20, 50, 1000),
+    "quick": Mode(20_000, 60, 7, 50, 100),
+    "tiny": Mode(300, 6, 2, 5, 5, page_sizes=(24,)),  # proves the runner works, in seconds
+    # At 1,000,000 the mix's document-driven filters scan the stand-in (it has no secondary
+    # indexes) until it stops answering; the large run is about the variants and deep pages.
+    "large": Mode(1_000_000, 300, 20, 50, 1000, mix=False),
 }
-
-
-@dataclass
-class Result:
-    variant: str
-    description: str
-    requests: int = 0
-    failures: int = 0
-    rps: float = 0.0
-    p50_ms: float = 0.0
-    p95_ms: float = 0.0
-    p99_ms: float = 0.0
-    sql_queries: dict[str, int] = field(default_factory=dict)
-    mongo_round_trips: int = 0
-    ratio_to_ceiling: float | None = None
+# The regression guard (issue 11): the run fails when a guarded ratio falls under its threshold.
+# These are the runner's settings; --guard-uncached / --guard-cached override them.
+GUARD_THRESHOLDS = {"uncached": 0.7, "cached": 0.75}
 
 
 def log(message: str) -> None:
@@ -223,8 +220,11 @@ def root_slugs(base: str) -> list[str]:
         return [node["slug"] for node in json.load(response)]
 
 
-def count_round_trips(env: dict[str, str], base: str, slug: str) -> dict[str, tuple[dict[str, int], int]]:
-    """Return, per variant, (SQL queries per alias, MongoDB round trips) of one warm request."""
+def count_round_trips(
+    env: dict[str, str], slug: str, page_sizes: tuple[int, ...]
+) -> dict[tuple[str, int], tuple[dict[str, int], int]]:
+    """Return, per variant and page size, (SQL queries per alias, MongoDB round trips) of one warm
+    request."""
     script = f"""
 import json, os, django
 django.setup()
@@ -236,22 +236,24 @@ settings.ALLOWED_HOSTS = ["*"]
 client = Client()
 out = {{}}
 for name, path in {json.dumps([(v.name, v.path) for v in VARIANTS])}:
+  for size in {list(page_sizes)!r}:
     url = path.format(slug={slug!r})
-    client.get(url, {{"page_size": 24}})  # warm: connections, and the cache for ours-cached
+    client.get(url, {{"page_size": size}})  # warm: connections, and the cache for ours-cached
     for alias in connections:
         connections[alias].force_debug_cursor = True
         connections[alias].queries_log.clear()
     with recorder.record() as commands:
-        assert client.get(url, {{"page_size": 24}}).status_code == 200
+        assert client.get(url, {{"page_size": size}}).status_code == 200
     sql = {{a: len(connections[a].queries_log) for a in connections if connections[a].queries_log}}
-    out[name] = [sql, len(commands)]
+    out[f"{{name}} {{size}}"] = [sql, len(commands)]
 print("ROUND_TRIPS=" + json.dumps(out))
 """
     result = subprocess.run(
         [PYTHON, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
     )
     line = next(x for x in result.stdout.splitlines() if x.startswith("ROUND_TRIPS="))
-    return {k: (v[0], v[1]) for k, v in json.loads(line.split("=", 1)[1]).items()}
+    counted = json.loads(line.split("=", 1)[1])
+    return {(k.rsplit(" ", 1)[0], int(k.rsplit(" ", 1)[1])): (v[0], v[1]) for k, v in counted.items()}
 
 
 def all_slugs(base: str) -> list[str]:
@@ -264,36 +266,47 @@ def all_slugs(base: str) -> list[str]:
     return slugs
 
 
-def warm_up(base: str, variant: Variant, slugs: list[str]) -> None:
-    """Request every category's first page once: connections open, the cache filled (as a
-    running service has it), so the timed run measures the steady state."""
+def warm_up(base: str, variant: Variant, slugs: list[str], page_size: int) -> None:
+    """Request every category's first page once for the cached variant (the cache filled, as a
+    running service has it) and a few for the others (connections open), so the timed run
+    measures the steady state."""
+    if variant.name != "ours-cached":
+        slugs = slugs[:4]
     for slug in slugs:
-        with urllib.request.urlopen(f"{base}{variant.path.format(slug=slug)}?page_size=24") as response:
+        url = f"{base}{variant.path.format(slug=slug)}?page_size={page_size}"
+        with urllib.request.urlopen(url) as response:
             response.read()
 
 
-def run_locust(env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path) -> Result:
-    locust_env = {**env, "BENCH_PATH": variant.path, "BENCH_PAGE_SIZE": "24"}
+def run_locust(
+    env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path, page_size: int
+) -> Result:
+    locust_env = {**env, "BENCH_PATH": variant.path, "BENCH_PAGE_SIZE": str(page_size)}
+    locust_env["BENCH_SLUGS"] = ",".join(all_slugs(base))
     if variant.max_items:
         locust_env["BENCH_MAX_ITEMS"] = str(variant.max_items)
-    prefix = out / variant.name
+    prefix = out / f"{variant.name}-{page_size}"
     command = [
         PYTHON, "-m", "locust", "-f", "loadtests/locustfile.py", "VariantUser", "--headless",
         "-u", str(mode.users), "-r", str(mode.users), "-t", f"{mode.seconds}s", "--stop-timeout", "5",
         "--host", base, "--csv", str(prefix), "--html", f"{prefix}.html", "--only-summary",
         "--loglevel", "WARNING",
     ]  # fmt: skip
-    subprocess.run(command, cwd=ROOT, env=locust_env, capture_output=True, timeout=mode.seconds + 60)
-    result = Result(variant.name, variant.description)
+    run = subprocess.run(command, cwd=ROOT, env=locust_env, capture_output=True, text=True,
+                         timeout=mode.seconds + 60)  # fmt: skip
+    result = Result(variant.name, variant.description, page_size)
+    name = variant.path.format(slug="[slug]")
     with open(f"{prefix}_stats.csv", newline="") as stats:
-        for row in csv.DictReader(stats):
-            if row["Name"] == "Aggregated":
-                result.requests = int(row["Request Count"])
-                result.failures = int(row["Failure Count"])
-                result.rps = round(float(row["Requests/s"]), 1)
-                result.p50_ms = float(row["50%"])
-                result.p95_ms = float(row["95%"])
-                result.p99_ms = float(row["99%"])
+        rows = {row["Name"]: row for row in csv.DictReader(stats)}
+    row = rows.get(name)
+    if row is None or not int(row["Request Count"]):
+        raise SystemExit(f"{variant.name}: Locust made no requests; it said:\n{run.stderr[-3000:]}")
+    result.requests = int(row["Request Count"])
+    result.failures = int(row["Failure Count"])
+    result.rps = round(float(row["Requests/s"]), 1)
+    result.p50_ms = float(row["50%"])
+    result.p95_ms = float(row["95%"])
+    result.p99_ms = float(row["99%"])
     return result
 
 
@@ -358,89 +371,6 @@ def mongodb_server(env: dict[str, str]) -> str:
     return f"MongoDB {version}"
 
 
-def write_report(
-    out: Path, results: list[Result], meta: dict[str, Any], deep: list[tuple[int, float]]
-) -> None:
-    ceiling = next((r.rps for r in results if r.variant == "ceiling"), 0)
-    for result in results:
-        result.ratio_to_ceiling = round(result.rps / ceiling, 3) if ceiling else None
-    report = {**meta, "results": [asdict(r) for r in results], "deep_pages_ms": deep}
-    (out / "report.json").write_text(json.dumps(report, indent=2))
-    lines = [
-        f"# Benchmark {meta['timestamp']}",
-        "",
-        f"Machine: {meta['machine']['host']}, {meta['machine']['cpu']}, {meta['machine']['cores']} cores. "
-        f"MongoDB: {meta['mongodb']}. "
-        f"Catalog: {meta['products']:,} products in {meta['categories']} categories. "
-        f"Locust: {meta['users']} users, {meta['seconds']} s per variant, 24-item pages; gunicorn "
-        f"{meta['workers']} sync workers on 127.0.0.1.",
-        "",
-        "| variant | req/s | p50 ms | p95 ms | p99 ms | failures | SQL queries / request "
-        "| MongoDB round trips / request | ÷ ceiling |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in results:
-        sql = ", ".join(f"{n} {a}" for a, n in sorted(r.sql_queries.items())) or "0"
-        latency = f"{r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.p99_ms:.0f}"
-        lines.append(f"| {r.variant} | {r.rps:.1f} | {latency} | {r.failures}/{r.requests} | {sql} "
-                     f"| {r.mongo_round_trips} | {r.ratio_to_ceiling} |")  # fmt: skip
-    if deep:
-        first, last = deep[0], deep[-1]
-        lines += ["", f"Deep pages (uncached listing of a top-level category): page {first[0]} "
-                  f"{first[1]} ms, page {last[0]} {last[1]} ms (median of pages 1-10: "
-                  f"{statistics.median(ms for _, ms in deep[:10]):.1f} ms; of the last 10: "
-                  f"{statistics.median(ms for _, ms in deep[-10:]):.1f} ms)."]  # fmt: skip
-    lines += [
-        "",
-        "![throughput](throughput.png)",
-        "",
-        "![latency](latency.png)",
-        "",
-        "![deep pages](deep_pages.png)",
-    ]
-    (out / "report.md").write_text("\n".join(lines) + "\n")
-    plot(out, results, deep)
-
-
-def plot(out: Path, results: list[Result], deep: list[tuple[int, float]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    names = [r.variant for r in results]
-    fig, ax = plt.subplots(figsize=(8, 4))
-    ax.bar(names, [r.rps for r in results], color="#4477aa")
-    ax.set_ylabel("requests/s")
-    ax.set_title("Throughput per variant (24-item category page)")
-    fig.tight_layout()
-    fig.savefig(out / "throughput.png", dpi=120)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    width = 0.27
-    for i, (label, key) in enumerate((("p50", "p50_ms"), ("p95", "p95_ms"), ("p99", "p99_ms"))):
-        ax.bar([x + (i - 1) * width for x in range(len(results))], [getattr(r, key) for r in results], width,
-               label=label)  # fmt: skip
-    ax.set_xticks(range(len(results)), names)
-    ax.set_ylabel("latency (ms)")
-    ax.set_title("Latency percentiles per variant")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "latency.png", dpi=120)
-    plt.close(fig)
-
-    fig, ax = plt.subplots(figsize=(8, 4))
-    if deep:
-        ax.plot([p for p, _ in deep], [ms for _, ms in deep], ".", markersize=3)
-    ax.set_xlabel("page number")
-    ax.set_ylabel("latency (ms)")
-    ax.set_title("Latency against page depth (keyset pagination)")
-    fig.tight_layout()
-    fig.savefig(out / "deep_pages.png", dpi=120)
-    plt.close(fig)
-
-
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description="Benchmark the listing variants side by side.")
     size = parser.add_mutually_exclusive_group()
@@ -457,6 +387,12 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument(
         "--out", type=Path, default=None, help="results directory (default loadtests/results)"
     )
+    parser.add_argument("--profile", nargs="?", const="ours-uncached", default="",
+                        help="sample these variants (comma-separated) with py-spy")  # fmt: skip
+    parser.add_argument("--guard-uncached", type=float, default=GUARD_THRESHOLDS["uncached"],
+                        help="fail when ours uncached ÷ limit falls under this (0: off)")  # fmt: skip
+    parser.add_argument("--guard-cached", type=float, default=GUARD_THRESHOLDS["cached"],
+                        help="fail when ours cached ÷ constant page falls under this (0: off)")  # fmt: skip
     args = parser.parse_args(argv)
     name = "quick" if args.quick else "tiny" if args.tiny else "large" if args.large else "default"
     base_mode = MODES[name]
@@ -466,7 +402,12 @@ def main(argv: list[str] | None = None) -> Path:
         seconds=args.seconds or base_mode.seconds,
         users=args.users or base_mode.users,
         deep_pages=base_mode.deep_pages,
+        page_sizes=base_mode.page_sizes,
+        mix=base_mode.mix,
     )
+    # The tiny mode proves the runner works (the test suite); its figures guard nothing.
+    thresholds = {} if args.tiny else {"uncached": args.guard_uncached, "cached": args.guard_cached}
+    thresholds = {k: v for k, v in thresholds.items() if v > 0}
     database = args.database or ("bench_tiny" if args.tiny else "bench_catalog")
     results_root = args.out or RESULTS
     timestamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -480,35 +421,77 @@ def main(argv: list[str] | None = None) -> Path:
     mongodb = mongodb_server(env)  # asked before the load: a busy server may not answer after it
     seeded_in = prepare_catalog(env, mode)
     processes = start_server(env, out)
+    mix: dict[str, Any] = {}
     try:
         roots = root_slugs(base)
-        trips = count_round_trips(env, base, roots[0])
-        results = []
-        slugs = all_slugs(base)
-        for variant in VARIANTS:
-            warm_up(base, variant, slugs)
-            log(f"{variant.name}: {mode.users} users for {mode.seconds} s")
-            result = run_locust(env, base, variant, mode, out)
-            result.sql_queries, result.mongo_round_trips = trips.get(variant.name, ({}, 0))
-            results.append(result)
-            log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
+        trips = count_round_trips(env, roots[0], mode.page_sizes)
+        results = measure(env, base, mode, out, all_slugs(base), trips)
+        memory = profiling.worker_memory_mb(processes[0].pid)  # after the run, before anything else
+        for variant in filter(None, args.profile.split(",")):
+            profile(env, base, mode, out, processes[0].pid, variant)
         deep = deep_pages(base, roots[0], mode.deep_pages)  # before the mix, whose load lingers
-        log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
-        mix = run_mix(env, base, mode, out)
+        if mode.mix:
+            log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
+            mix = run_mix(env, base, mode, out)
     finally:
         stop(processes)
     meta = {
         "timestamp": timestamp, "mode": name, "products": mode.products, "categories": mode.categories,
         "seconds": mode.seconds, "users": mode.users, "workers": int(env["WEB_CONCURRENCY"]),
+        "worker_class": env.get("GUNICORN_WORKER_CLASS", "sync"), "page_sizes": list(mode.page_sizes),
         "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
+        "mix_skipped": None if mode.mix else "not run in this mode (see MODES in loadtests/bench.py).",
+        "worker_memory_mb": memory, "guard_thresholds": thresholds,
     }  # fmt: skip
-    write_report(out, results, meta, deep)
+    measured = write_report(out, results, meta, deep)
     latest = results_root / "latest"
     shutil.rmtree(latest, ignore_errors=True)
     shutil.copytree(out, latest)
     print((out / "report.md").read_text())
     log(f"results in {out} (and {latest})")
+    failures = guard_failures(measured, thresholds)
+    if failures:
+        raise SystemExit("regression guard: " + "; ".join(failures))
     return out
+
+
+def measure(
+    env: dict[str, str],
+    base: str,
+    mode: Mode,
+    out: Path,
+    slugs: list[str],
+    trips: dict[tuple[str, int], tuple[dict[str, int], int]],
+) -> list[Result]:
+    """Run every variant at every page size in turn; return their results."""
+    results = []
+    for size in mode.page_sizes:
+        for variant in VARIANTS:
+            if not variant.every_size and size != mode.page_sizes[0]:
+                continue
+            warm_up(base, variant, slugs, size)
+            log(f"{variant.name}, {size} items: {mode.users} users for {mode.seconds} s")
+            result = run_locust(env, base, variant, mode, out, size)
+            result.sql_queries, result.mongo_round_trips = trips.get((variant.name, size), ({}, 0))
+            results.append(result)
+            log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
+    return results
+
+
+def profile(env: dict[str, str], base: str, mode: Mode, out: Path, master_pid: int, name: str) -> None:
+    """Load one variant once more with py-spy on every worker; write profile-<variant>.md and the
+    collapsed stacks (a separate pass, so sampling does not touch the measured figures)."""
+    variant = next(v for v in VARIANTS if v.name == name)
+    size = mode.page_sizes[0]
+    log(f"profiling {variant.name}, {size} items, for {mode.seconds} s")
+    started = profiling.start_recording(
+        profiling.worker_pids(master_pid), mode.seconds, out, f"stacks-{name}"
+    )
+    (out / "profile-run").mkdir(exist_ok=True)
+    run_locust(env, base, variant, mode, out / "profile-run", size)
+    summary = profiling.summarise(profiling.finish_recording(started))
+    title = f"# Profile: {variant.name}, {size}-item pages, under load"
+    (out / f"profile-{name}.md").write_text(f"{title}\n\n{summary}")
 
 
 if __name__ == "__main__":

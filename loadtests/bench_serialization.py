@@ -32,7 +32,6 @@ from catalog.models import Product  # noqa: E402
 from catalog.selectors import product_listing  # noqa: E402
 from catalog.serializers import ProductSerializer  # noqa: E402
 from catalog_service.api.renderers import ORJSONRenderer  # noqa: E402
-from categories.selectors import category_tree  # noqa: E402
 from loadtests.bench_documents import create_category  # noqa: E402
 
 PAGE = 50
@@ -68,10 +67,8 @@ def main() -> None:
     category = create_category(PAGE * 2)
     try:
         instances = list(Product.objects.filter(category=category).order_by("-created_at", "-id")[:PAGE])
-        tree = category_tree()
-        node = tree.by_slug[category.slug]
         query = parse_listing_query({"page_size": str(PAGE)})
-        dicts = product_listing(tree=tree, category=node, query=query, url_for=lambda pk: f"/p/{pk}/").items
+        dicts = product_listing(slug=category.slug, query=query, url_for=lambda pk: f"/p/{pk}/").items
         json_renderer, orjson_renderer = JSONRenderer(), ORJSONRenderer()
 
         rows = [

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
@@ -15,12 +15,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api import cursors, schema
+from catalog.api.fast import response_of
 from catalog.api.params import ListingQuery, parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.selectors import Page, product_detail, product_listing
 from catalog_service.api.renderers import ORJSONRenderer
 from catalog_service.caching.store import Built, Served, cached
-from categories.selectors import category_tree
 
 RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(schema.DETAIL_ERROR, description="MongoDB or the database did not answer.")
@@ -32,7 +32,7 @@ def product_url_builder(request: HttpRequest):  # noqa: ANN201 - a closure
     return lambda pk: f"{prefix}{pk}/"
 
 
-def page_links(request: Request, query: ListingQuery, page: Page) -> dict[str, str | None]:
+def page_links(request: HttpRequest, query: ListingQuery, page: Page) -> dict[str, str | None]:
     """Return the absolute next and previous URLs of ``page``."""
     from django.utils.http import urlencode
 
@@ -47,6 +47,14 @@ def page_links(request: Request, query: ListingQuery, page: Page) -> dict[str, s
     return {"next": link(page.next), "previous": link(page.previous)}
 
 
+def listing_body(request: HttpRequest, slug: str, query: ListingQuery) -> dict[str, Any]:
+    """Return the listing page's JSON-ready body; raise NotFound for an unknown category."""
+    page = product_listing(slug=slug, query=query, url_for=product_url_builder(request))
+    if page is None:
+        raise NotFound(f"No category with slug {slug!r}.")
+    return {**page_links(request, query, page), "results": page.items}
+
+
 def cached_json(
     request: Request, key: str, generation_key: str, ttl: float, body: Callable[[], dict[str, Any]]
 ) -> HttpResponseBase:
@@ -54,11 +62,9 @@ def cached_json(
     afresh when the client negotiated another format (the browsable API)."""
     if getattr(request.accepted_renderer, "format", None) != "json":
         return Response(body())
-    served: Served = cached(key, generation_key, ttl, lambda: Built(RENDERER.render(body())))
-    response = HttpResponse(served.body, content_type=served.content_type)
-    response["ETag"] = served.etag
-    response["X-Cache"] = served.state
-    return response
+    first_read = getattr(request, "cache_peek", None)  # set by catalog.api.fast on a miss
+    served: Served = cached(key, generation_key, ttl, lambda: Built(RENDERER.render(body())), first_read)
+    return response_of(served)
 
 
 class CategoryProductsView(APIView):
@@ -78,13 +84,7 @@ class CategoryProductsView(APIView):
         query = parse_listing_query(request.query_params)  # refused before any cache or database work
 
         def body() -> dict[str, Any]:
-            tree = category_tree()
-            category = tree.by_slug.get(slug)
-            if category is None:
-                raise NotFound(f"No category with slug {slug!r}.")
-            url_for = product_url_builder(request)
-            page = product_listing(tree=tree, category=category, query=query, url_for=url_for)
-            return {**page_links(request, query, page), "results": page.items}
+            return listing_body(request, slug, query)
 
         return cached_json(
             request,

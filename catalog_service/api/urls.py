@@ -2,6 +2,7 @@
 
 from django.urls import path
 
+from catalog.api.fast import serve_listing_hits
 from catalog.api.views import CategoryProductsView, ProductDetailView
 from categories.api import CategoryDetailView, CategoryTreeView
 
@@ -10,6 +11,10 @@ app_name = "api"
 urlpatterns = [
     path("categories/", CategoryTreeView.as_view(), name="category-tree"),
     path("categories/<slug:slug>/", CategoryDetailView.as_view(), name="category-detail"),
-    path("categories/<slug:slug>/products/", CategoryProductsView.as_view(), name="category-products"),
+    path(
+        "categories/<slug:slug>/products/",
+        serve_listing_hits(CategoryProductsView.as_view()),
+        name="category-products",
+    ),
     path("products/<int:pk>/", ProductDetailView.as_view(), name="product-detail"),
 ]

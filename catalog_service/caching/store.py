@@ -198,12 +198,42 @@ def _served(entry: dict[str, Any], state: str) -> Served:
     return Served(entry["b"], entry["e"], entry.get("c", "application/json"), state)
 
 
-def cached(key: str, generation_key: str, ttl: float, build: Callable[[], Built]) -> Served:
+@dataclass
+class Peeked:
+    """What ``peek`` saw: the fresh entry, or the read that ``cached`` can start from."""
+
+    key: str
+    served: Served | None
+    read: tuple[int | None, dict[str, Any] | None, bool] | None
+
+
+def peek(key: str, generation_key: str, ttl: float) -> Peeked:
+    """Read the entry under ``key`` (one MGET) and return it served when it is fresh. Otherwise
+    the caller takes the full path, ``cached(..., first_read=peeked)``, which rebuilds, waits
+    or serves stale as it must without reading Redis again."""
+    if _pending:
+        return Peeked(key, None, None)
+    found = _read(key, generation_key)
+    if found is not None:
+        generation, entry, _recent = found
+        if entry is not None and _fresh(entry, generation, ttl):
+            count("hit")
+            return Peeked(key, _served(entry, "hit"), found)
+    return Peeked(key, None, found)
+
+
+def cached(
+    key: str, generation_key: str, ttl: float, build: Callable[[], Built], first_read: Peeked | None = None
+) -> Served:
     """Return the response under ``key``: cached when fresh, else built (at most about once
-    across workers at a time) and cached under the current generation."""
+    across workers at a time) and cached under the current generation. ``first_read`` is a
+    ``peek`` of the same key made moments ago, used instead of reading again."""
     if _pending:
         bump([])
-    found = _read(key, generation_key) if not _pending else None
+    if first_read is not None and first_read.key == key and first_read.read is not None and not _pending:
+        found = first_read.read
+    else:
+        found = _read(key, generation_key) if not _pending else None
     if found is None:  # Redis unavailable: build from the databases
         count("bypass")
         built = build()

@@ -1,6 +1,9 @@
 """Baseline implementations of the category listing, to measure ours against.
 
 - ceiling: a constant 50-item JSON page; the cost of Django, the middleware and gunicorn alone.
+- constant: a constant page of the requested size (the cached listing's physical limit).
+- limit: the same page as ours, built by hand: one SQL query through a raw cursor, one
+  MongoDB find with $in and a projection, orjson (the uncached listing's physical limit).
 - naive: the relational listing as often written first: a lazy foreign key and one document
   fetch per row (1 + 2N round trips).
 - seed-style: the public hybrid-model write-up: rows in one query, then one find_one per
@@ -11,26 +14,32 @@ The real endpoint, with its cache, is /api/v1/categories/{slug}/products/.
 
 from __future__ import annotations
 
+import functools
+
 import orjson
+from bson.decimal128 import Decimal128
+from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse
+from rest_framework.exceptions import NotFound
 
 from catalog.api.params import parse_listing_query
-from catalog.api.views import page_links, product_url_builder
+from catalog.api.views import listing_body
 from catalog.models import Product
-from catalog.selectors import price_text, product_listing
+from catalog.selectors import price_text
 from catalog_service.documents.client import get_collection
+from categories.models import Category
 from categories.selectors import category_tree
 
-CEILING_BODY = orjson.dumps({
-    "next": None,
-    "previous": None,
-    "results": [
-        {"id": i, "sku": f"SKU-{i:08d}", "name": f"Product {i}", "price": "19.99", "category": "bench",
-         "attributes": {"color": "red", "in_stock": True}, "images": [f"https://img.example.com/{i}.jpg"],
-         "url": f"http://127.0.0.1/api/v1/products/{i}/"}
-        for i in range(50)
-    ],
-})  # fmt: skip
+
+def _constant_item(i: int) -> dict:
+    return {"id": i, "sku": f"SKU-{i:08d}", "name": f"Product {i}", "price": "19.99", "category": "bench",
+            "attributes": {"color": "red", "in_stock": True}, "images": [f"https://img.example.com/{i}.jpg"],
+            "url": f"http://127.0.0.1/api/v1/products/{i}/"}  # fmt: skip
+
+
+@functools.cache
+def _constant_body(size: int) -> bytes:
+    return orjson.dumps({"next": None, "previous": None, "results": [_constant_item(i) for i in range(size)]})
 
 
 def _json(data: object) -> HttpResponse:
@@ -45,7 +54,57 @@ def _page_size(request: HttpRequest) -> int:
 
 
 def ceiling(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse(CEILING_BODY, content_type="application/json")
+    return HttpResponse(_constant_body(50), content_type="application/json")
+
+
+def constant(request: HttpRequest, slug: str) -> HttpResponse:
+    return HttpResponse(_constant_body(_page_size(request)), content_type="application/json")
+
+
+# The page's rows, with the category and its descendants resolved in the same statement: up to
+# a page from each category's index, then the page (the plan ours uses, written out by hand).
+LIMIT_SQL = f"""
+WITH RECURSIVE subtree(id, slug) AS (
+    SELECT id, slug FROM {Category._meta.db_table} WHERE slug = %s
+    UNION
+    SELECT c.id, c.slug FROM {Category._meta.db_table} c JOIN subtree s ON c.parent_id = s.id
+)
+SELECT p.id, p.sku, s.slug, p.created_at FROM subtree s CROSS JOIN LATERAL (
+    SELECT id, sku, created_at FROM {Product._meta.db_table} WHERE category_id = s.id AND is_published
+    ORDER BY created_at DESC, id DESC LIMIT %s
+) p ORDER BY p.created_at DESC, p.id DESC LIMIT %s
+"""
+LIMIT_PROJECTION = {"name": 1, "price": 1, "attributes": 1, "images": 1}
+
+
+def limit(request: HttpRequest, slug: str) -> HttpResponse:
+    """The uncached listing's first page with nothing but the work it needs."""
+    size = _page_size(request)
+    with connections[router.db_for_read(Product)].cursor() as db:
+        db.execute(LIMIT_SQL, [slug, size + 1, size + 1])
+        rows = db.fetchall()
+    page = rows[:size]
+    docs = {d["_id"]: d for d in get_collection(Product).find({"_id": {"$in": [r[0] for r in page]}},
+                                                              LIMIT_PROJECTION)}  # fmt: skip
+    base = f"{request.scheme}://{request.get_host()}"
+    results = []
+    for id_, sku, category, _created in page:
+        doc = docs.get(id_)
+        if doc is None:
+            continue
+        price = doc.get("price")
+        results.append({
+            "id": id_, "sku": sku, "name": doc.get("name"),
+            "price": str(price) if isinstance(price, Decimal128) else price, "category": category,
+            "attributes": doc.get("attributes") or {}, "images": doc.get("images") or [],
+            "url": f"{base}/api/v1/products/{id_}/",
+        })  # fmt: skip
+    next_url = None
+    if len(rows) > size:
+        last = page[-1]
+        next_url = f"{base}{request.path}?cursor={last[3].isoformat()}_{last[0]}"
+    return HttpResponse(orjson.dumps({"next": next_url, "previous": None, "results": results}),
+                        content_type="application/json")  # fmt: skip
 
 
 def _item(request: HttpRequest, product: Product, doc: dict) -> dict:
@@ -91,12 +150,10 @@ def seed_style(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def ours_uncached(request: HttpRequest, slug: str) -> HttpResponse:
+    """The real listing's body (the endpoint's own function), without the cache and without
+    DRF's dispatch (the cached endpoint serves its hits before DRF too)."""
     query = parse_listing_query(request.GET)
-    tree = category_tree()
-    category = tree.by_slug.get(slug)
-    if category is None:
-        raise Http404
-    page = product_listing(tree=tree, category=category, query=query, url_for=product_url_builder(request))
-    from rest_framework.request import Request
-
-    return _json({**page_links(Request(request), query, page), "results": page.items})
+    try:
+        return _json(listing_body(request, slug, query))
+    except NotFound as exc:
+        raise Http404 from exc

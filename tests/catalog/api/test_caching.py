@@ -46,6 +46,33 @@ def test_a_hit_costs_no_query_and_its_etag_answers_304(client, shop, mongo_comma
     assert queries == {} and commands == []
 
 
+def test_hits_are_served_before_drf_and_every_other_request_reaches_it(client, shop, monkeypatch):
+    from catalog.api.views import CategoryProductsView
+
+    dispatched = []
+    original = CategoryProductsView.dispatch
+    monkeypatch.setattr(
+        CategoryProductsView,
+        "dispatch",
+        lambda self, *a, **kw: dispatched.append(1) or original(self, *a, **kw),
+    )
+    url = "/api/v1/categories/home/products/"
+    assert client.get(url, {"page_size": 5})["X-Cache"] == "miss" and len(dispatched) == 1
+    for accept in ("", "application/json", "*/*", "application/json, text/plain, */*"):
+        hit = client.get(url, {"page_size": 5}, headers={"accept": accept} if accept else {})
+        assert hit["X-Cache"] == "hit" and hit["Content-Type"] == "application/json", accept
+    assert len(dispatched) == 1
+    browsable = client.get(
+        url, {"page_size": 5}, headers={"accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    )
+    assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
+    assert client.get(url, {"page_size": 5, "format": "api"})["Content-Type"].startswith("text/html")
+    bad = client.get(url, {"page_size": "many"})
+    assert bad.status_code == 400 and "page_size" in bad.json()
+    assert client.post(url, {}).status_code == 405
+    assert len(dispatched) == 5
+
+
 def test_equivalent_queries_share_one_key_and_bad_ones_never_reach_the_cache(client, shop):
     assert listing(client, attr=["size:L", "color:red"], ordering="price")["X-Cache"] == "miss"
     url = "/api/v1/categories/home/products/?ordering=price&attr=color:red&attr=size:L&page_size=24"

@@ -1,0 +1,64 @@
+"""Cache hits served before DRF's dispatch.
+
+A hit needs the validated query, one MGET and the stored body; DRF's request wrapping, content
+negotiation and response finalizing would cost more than all of that together. So the URL
+points at a thin function: a JSON GET whose query is valid and whose entry is fresh is
+answered here, and every other request (a miss, bad input, the browsable API, other methods)
+goes to the DRF view unchanged, which owns the schema, the 4xx bodies and the rebuild.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from rest_framework.exceptions import ValidationError
+
+from catalog.api.params import parse_listing_query
+from catalog.cache_keys import category_generation_key, listing_key
+from catalog_service.caching.store import Served, peek
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """True when DRF's negotiation would surely pick JSON: no other format asked for by
+    parameter, and an Accept header that is absent or names JSON or anything, and not HTML (a
+    browser gets the browsable API). Anything unusual takes the DRF path, which negotiates."""
+    if request.GET.get("format", "json") != "json":
+        return False
+    accept = request.headers.get("Accept", "")
+    if not accept:
+        return True
+    if "html" in accept:
+        return False
+    ranges = {part.split(";", 1)[0].strip() for part in accept.split(",")}
+    return bool(ranges & {"application/json", "*/*", "application/*"})
+
+
+def response_of(served: Served) -> HttpResponse:
+    response = HttpResponse(served.body, content_type=served.content_type)
+    response["ETag"] = served.etag
+    response["X-Cache"] = served.state
+    return response
+
+
+def serve_listing_hits(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """Wrap the listing's DRF view (keeping its attributes, for the schema generator)."""
+
+    @functools.wraps(view)
+    def listing(request: HttpRequest, slug: str) -> HttpResponseBase:
+        if request.method == "GET" and wants_json(request):
+            try:
+                query = parse_listing_query(request.GET)
+            except ValidationError:
+                query = None  # the DRF view answers with the 400
+            if query is not None:
+                key = listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query)
+                peeked = peek(key, category_generation_key(slug), settings.CACHE_TTLS["listing"])
+                if peeked.served is not None:
+                    return response_of(peeked.served)
+                request.cache_peek = peeked  # the view's cache lookup starts from this read
+        return view(request, slug=slug)
+
+    return listing
