@@ -59,12 +59,15 @@ class Page:
     previous: Cursor | None
 
 
+CENT = Decimal("0.01")
+
+
 def price_text(value: Any) -> str | None:
     """Return a stored price as the API's decimal string (two places)."""
     if value is None:
         return None
     number = value.to_decimal() if isinstance(value, Decimal128) else Decimal(value)
-    return str(number.quantize(Decimal("0.01")))
+    return str(number if number.as_tuple().exponent == -2 else number.quantize(CENT))
 
 
 def _cursor_sql() -> Any:

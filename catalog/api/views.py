@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -26,9 +27,18 @@ RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(schema.DETAIL_ERROR, description="MongoDB or the database did not answer.")
 
 
+@functools.lru_cache(maxsize=8)
+def _product_path_prefix(script_prefix: str, urlconf: str | None) -> str:
+    return reverse("api:product-detail", kwargs={"pk": 0}, urlconf=urlconf)[: -len("0/")]
+
+
 def product_url_builder(request: HttpRequest):  # noqa: ANN201 - a closure
-    """Return id -> the product's absolute URL (the prefix is built once per request)."""
-    prefix = request.build_absolute_uri(reverse("api:product-detail", kwargs={"pk": 0}))[: -len("0/")]
+    """Return id -> the product's absolute URL (the path is reversed once per URL configuration,
+    not once per request)."""
+    path = _product_path_prefix(
+        get_script_prefix(), getattr(request, "urlconf", None) or settings.ROOT_URLCONF
+    )
+    prefix = request.build_absolute_uri(path)
     return lambda pk: f"{prefix}{pk}/"
 
 
