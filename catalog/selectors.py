@@ -7,6 +7,11 @@ filter, or a price or name ordering, comes from MongoDB (indexes starting with t
 id), and SQL fills in the rows. Results are plain dicts, ready to render: no model instances
 and no per-field serializer work on the hot path.
 
+The reads are written once, as steps that yield their I/O (``Sql`` and ``Find``) and receive
+the results: ``product_listing`` and ``product_detail`` run them on the blocking clients
+(WSGI), ``catalog.async_selectors`` on the asyncio ones (ASGI). Both paths therefore send the
+same statements and commands and build the same bodies.
+
 The category and its descendants are resolved by the page's own SQL statement (a recursive
 CTE over the category table, a few hundred rows), not by loading the whole tree per request:
 the newest-first page is one statement that walks the partial index once per category of the
@@ -17,7 +22,7 @@ number of products in the subtree, nor with the page's depth.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -59,6 +64,27 @@ class Page:
     previous: Cursor | None
 
 
+@dataclass(frozen=True)
+class Sql:
+    """A statement for the routed read alias; the step receives ``fetchall()``'s rows."""
+
+    statement: str
+    params: list[Any]
+
+
+@dataclass(frozen=True)
+class Find:
+    """A find on the products collection; the step receives the documents as a list."""
+
+    filter: dict[str, Any]
+    projection: dict[str, Any]
+    sort: list[tuple[str, int]] | None = None
+    limit: int = 0
+
+
+Steps = Generator[Sql | Find, Any, Any]
+
+
 CENT = Decimal("0.01")
 
 
@@ -70,20 +96,44 @@ def price_text(value: Any) -> str | None:
     return str(number if number.as_tuple().exponent == -2 else number.quantize(CENT))
 
 
-def _cursor_sql() -> Any:
-    return connections[router.db_for_read(Product)].cursor()
+def run_steps(steps: Steps) -> Any:
+    """Run ``steps`` on the blocking clients: one cursor on the routed read alias for every
+    statement, the process's MongoClient for every find; return the steps' result."""
+    collection = get_collection(Product)
+    with connections[router.db_for_read(Product)].cursor() as db:
+        try:
+            request = next(steps)
+            while True:
+                if isinstance(request, Sql):
+                    db.execute(request.statement, request.params)
+                    result: Any = db.fetchall()
+                else:
+                    cursor = collection.find(request.filter, request.projection, limit=request.limit)
+                    result = list(cursor.sort(request.sort) if request.sort else cursor)
+                request = steps.send(result)
+        except StopIteration as done:
+            return done.value
 
 
 def product_listing(*, slug: str, query: ListingQuery, url_for: Callable[[int], str]) -> Page | None:
     """Return one page of the published products of the category ``slug`` (and, unless the
     query says otherwise, of its descendants); None when there is no such category."""
+    return run_steps(listing_steps(slug=slug, query=query, url_for=url_for))
+
+
+def product_detail(*, product_id: int, url_for: Callable[[int], str]) -> dict[str, Any] | None:
+    """Return one published product with its description, or None (one SQL query, one find)."""
+    return run_steps(detail_steps(product_id=product_id, url_for=url_for))
+
+
+def listing_steps(*, slug: str, query: ListingQuery, url_for: Callable[[int], str]) -> Steps:
+    """The listing's reads, as steps (see the module's docstring); returns the Page or None."""
     subtree = (SUBTREE if query.include_descendants else ONLY, slug)
     wanted = [name for name in DOCUMENT_FIELDS if name in query.fields]
-    with _cursor_sql() as db:
-        if query.document_driven:
-            found = _page_from_documents(db, subtree, query, wanted)
-        else:
-            found = _page_from_sql(db, subtree, query, wanted)
+    if query.document_driven:
+        found = yield from _page_from_documents(subtree, query, wanted)
+    else:
+        found = yield from _page_from_sql(subtree, query, wanted)
     if found is None:
         return None
     rows, keys, has_more = found
@@ -123,9 +173,7 @@ def _item(row: dict[str, Any], fields: Iterable[str], url_for: Callable[[int], s
     return {name: full[name] for name in fields}
 
 
-def _page_from_sql(
-    db: Any, subtree: tuple[str, str], query: ListingQuery, wanted: list[str]
-) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool] | None:
+def _page_from_sql(subtree: tuple[str, str], query: ListingQuery, wanted: list[str]) -> Steps:
     cursor = query.cursor
     descending = cursor is None or not cursor.reverse
     comparison, direction = ("<", "DESC") if descending else (">", "ASC")
@@ -143,19 +191,19 @@ def _page_from_sql(
         f"ORDER BY p.created_at {direction}, p.id {direction} LIMIT %s"
     )
     params += [query.page_size + 1, query.page_size + 1]
-    db.execute(sql, params)
-    fetched = db.fetchall()
-    if not fetched and not _category_exists(db, slug):
-        return None
+    fetched = yield Sql(sql, params)
+    if not fetched:
+        # Tell an empty category from a missing one (asked only when a page comes back empty).
+        exists = yield Sql(f"SELECT 1 FROM {CATEGORY_TABLE} WHERE slug = %s", [slug])
+        if not exists:
+            return None
     has_more = len(fetched) > query.page_size
     fetched = fetched[: query.page_size]
     documents: dict[int, dict[str, Any]] = {}
     if fetched:
         projection = dict.fromkeys(wanted, 1) if wanted else {"_id": 1}
-        documents = {
-            doc["_id"]: doc
-            for doc in get_collection(Product).find({"_id": {"$in": [r[0] for r in fetched]}}, projection)
-        }
+        found = yield Find({"_id": {"$in": [r[0] for r in fetched]}}, projection)
+        documents = {doc["_id"]: doc for doc in found}
     rows, keys = [], []
     for id_, sku, category, created_at in fetched:
         keys.append((created_at, id_))  # every row's key: a page may end on a left-out row
@@ -165,12 +213,6 @@ def _page_from_sql(
             continue
         rows.append({**doc, "id": id_, "sku": sku, "category": category})
     return rows, keys, has_more
-
-
-def _category_exists(db: Any, slug: str) -> bool:
-    """Tell an empty category from a missing one (asked only when a page comes back empty)."""
-    db.execute(f"SELECT 1 FROM {CATEGORY_TABLE} WHERE slug = %s", [slug])
-    return db.fetchone() is not None
 
 
 def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, Any]:
@@ -196,12 +238,9 @@ def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, A
     return {"$and": conditions}
 
 
-def _page_from_documents(
-    db: Any, subtree: tuple[str, str], query: ListingQuery, wanted: list[str]
-) -> tuple[list[dict[str, Any]], list[tuple[Any, int]], bool] | None:
+def _page_from_documents(subtree: tuple[str, str], query: ListingQuery, wanted: list[str]) -> Steps:
     cte, slug = subtree
-    db.execute(f"{cte} SELECT id, slug FROM subtree", [slug])
-    slugs: dict[int, str] = dict(db.fetchall())
+    slugs: dict[int, str] = dict((yield Sql(f"{cte} SELECT id, slug FROM subtree", [slug])))
     if not slugs:
         return None
     category_ids = list(slugs)
@@ -209,24 +248,20 @@ def _page_from_documents(
     if query.cursor is not None and query.cursor.reverse:
         direction = -direction
     projection = {**dict.fromkeys(wanted, 1), "category_id": 1, field: 1}
-    found = list(
-        get_collection(Product)
-        .find(document_filter(category_ids, query), projection)
-        .sort([(field, direction), ("_id", direction)])
-        .limit(query.page_size + 1)
-    )
+    sort = [(field, direction), ("_id", direction)]
+    found = yield Find(document_filter(category_ids, query), projection, sort, query.page_size + 1)
     has_more = len(found) > query.page_size
     found = found[: query.page_size]
     rows_by_id: dict[int, tuple[str, int]] = {}
     if found:
         # The row decides: a product moved or unpublished since its document was written
         # is left out, not shown under the category its stale document names.
-        db.execute(
+        fill = yield Sql(
             f"SELECT id, sku, category_id FROM {TABLE} "
             "WHERE is_published AND id = ANY(%s) AND category_id = ANY(%s)",
             [[doc["_id"] for doc in found], category_ids],
         )
-        rows_by_id = {id_: (sku, category_id) for id_, sku, category_id in db.fetchall()}
+        rows_by_id = {id_: (sku, category_id) for id_, sku, category_id in fill}
     rows, keys = [], []
     for doc in found:
         row = rows_by_id.get(doc["_id"])
@@ -238,26 +273,25 @@ def _page_from_documents(
     return rows, keys, has_more
 
 
-def product_detail(*, product_id: int, url_for: Callable[[int], str]) -> dict[str, Any] | None:
-    """Return one published product with its description, or None (one SQL query, one find)."""
+def detail_steps(*, product_id: int, url_for: Callable[[int], str]) -> Steps:
+    """The product detail's reads, as steps; returns the body or None."""
     if not 0 < product_id < 2**63:
         return None
-    category_table = Product._meta.get_field("category").related_model._meta.db_table
-    with _cursor_sql() as db:
-        db.execute(
-            f"SELECT p.id, p.sku, c.slug FROM {TABLE} p JOIN {category_table} c ON c.id = p.category_id "
-            "WHERE p.id = %s AND p.is_published",
-            [product_id],
-        )
-        row = db.fetchone()
-    if row is None:
-        return None
-    doc = get_collection(Product).find_one(
-        {"_id": product_id}, {"description": 1, **dict.fromkeys(DOCUMENT_FIELDS, 1)}
+    found = yield Sql(
+        f"SELECT p.id, p.sku, c.slug FROM {TABLE} p JOIN {CATEGORY_TABLE} c ON c.id = p.category_id "
+        "WHERE p.id = %s AND p.is_published",
+        [product_id],
     )
-    if doc is None:
+    if not found:
+        return None
+    row = found[0]
+    documents = yield Find(
+        {"_id": product_id}, {"description": 1, **dict.fromkeys(DOCUMENT_FIELDS, 1)}, limit=1
+    )
+    if not documents:
         log.warning("product %s has no document (run reconcile_documents)", product_id)
         return None
+    doc = documents[0]
     return {
         "id": row[0],
         "sku": row[1],
