@@ -34,10 +34,13 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost, so that the session's save at the end of a request counts as its write.
     "catalog_service.db.middleware.PrimaryPinningMiddleware",
+    # ASGI requests resolve against ASGI_URLCONF (the async listing and product detail).
+    "catalog_service.asgi_routing.AsgiURLConfMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # ETag on every GET (a hash of the body) and 304 for a matching If-None-Match.
     "django.middleware.http.ConditionalGetMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, able to run in an async chain (its own middleware is sync-only).
+    "catalog_service.static_files.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -47,6 +50,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "catalog_service.urls"
+ASGI_URLCONF = "catalog_service.urls_asgi"
 WSGI_APPLICATION = "catalog_service.wsgi.application"
 ASGI_APPLICATION = "catalog_service.asgi.application"
 

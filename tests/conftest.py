@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "bin" / "stack"
@@ -254,6 +255,24 @@ def wait_for_replicas(timeout: float = 15.0) -> None:
             continue
 
 
+@pytest.fixture(scope="session")
+def event_loop_thread():
+    """One event loop for the session's ASGI requests (see ``tests.asgi``)."""
+    from tests.asgi import EventLoopThread
+
+    loop = EventLoopThread()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture
+def asgi_client(event_loop_thread):
+    """``client``, answered by the ASGI handler (the async views), replicas caught up first."""
+    from tests.asgi import AsgiClient
+
+    return AsgiClient(event_loop_thread, before_request=wait_for_replicas)
+
+
 @pytest.fixture
 def client():
     """Django's test client, which lets the replicas catch up before each request.
@@ -261,14 +280,13 @@ def client():
     A real client that wrote is pinned to the primary; data a test writes through the ORM
     reaches the replicas asynchronously, like another client's writes would.
     """
-    from django.test import Client
-
-    class ReplicatedClient(Client):
-        def request(self, **request):
-            wait_for_replicas()
-            return super().request(**request)
-
     return ReplicatedClient()
+
+
+class ReplicatedClient(Client):
+    def request(self, **request):
+        wait_for_replicas()
+        return super().request(**request)
 
 
 class _Capture:
@@ -290,15 +308,21 @@ class _Capture:
 
 @contextlib.contextmanager
 def queries_by_alias():
-    """Capture the SQL sent to each alias inside the block: ``{alias: [sql, ...]}``."""
+    """Capture the SQL sent to each alias inside the block: ``{alias: [sql, ...]}``, through
+    Django's connections (WSGI path) and the asyncio pools (ASGI path) alike."""
     from django.db import connections
+
+    from catalog_service.db import aio
 
     contexts = {alias: _Capture(connections[alias]) for alias in connections}
     with contextlib.ExitStack() as stack:
         for context in contexts.values():
             stack.enter_context(context)
+        async_statements = stack.enter_context(aio.statements.record())
         result: dict[str, list[str]] = {}
         yield result
     for alias, context in contexts.items():
         if context.captured_queries:
             result[alias] = [q["sql"] for q in context.captured_queries]
+    for alias, sql in async_statements:
+        result.setdefault(alias, []).append(sql)

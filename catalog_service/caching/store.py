@@ -29,6 +29,7 @@ from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
 from catalog_service.caching.breaker import redis_breaker
+from catalog_service.db.health import in_event_loop
 from catalog_service.db.state import use_primary
 
 log = logging.getLogger("catalog_service.caching")
@@ -88,8 +89,8 @@ def count(name: str) -> None:
     global _flushed_at
     _local_stats[name] += 1
     _unflushed[name] = _unflushed.get(name, 0) + 1
-    if time.monotonic() - _flushed_at >= FLUSH_INTERVAL:
-        flush_counts()
+    if time.monotonic() - _flushed_at >= FLUSH_INTERVAL and not in_event_loop():
+        flush_counts()  # on an event loop, catalog_service.caching.aio_store flushes instead
 
 
 def flush_counts() -> None:

@@ -12,6 +12,7 @@ request, so accidental load on the primary shows.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,16 @@ class PrimaryReadOnSafeRequest(DatabaseError):
     """A read reached the primary during a safe, unpinned request (the guard in "raise" mode)."""
 
 
+# A WITH statement writes only when one of its parts does (a data-modifying CTE).
+CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
+
+
 def _first_keyword(sql: str) -> str:
-    return sql.lstrip(" \t\n(").split(None, 1)[0].upper() if sql.strip() else ""
+    """Return the statement's verb; a read-only WITH statement counts as a SELECT."""
+    keyword = sql.lstrip(" \t\n(").split(None, 1)[0].upper() if sql.strip() else ""
+    if keyword == "WITH" and not CTE_WRITE.search(sql):
+        return "SELECT"
+    return keyword
 
 
 def _session_died(connection: Any, exc: BaseException) -> bool:

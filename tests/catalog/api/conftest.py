@@ -51,3 +51,25 @@ def settled():
         cache.delete_pattern("*:recent")
 
     return settle
+
+
+def pytest_generate_tests(metafunc):
+    """Run the API tests that use ``client`` against both interfaces: the WSGI views (Django's
+    Client) and the ASGI ones (AsyncClient on an event loop), unless marked ``wsgi_only``."""
+    if "client" in metafunc.fixturenames and not metafunc.definition.get_closest_marker("wsgi_only"):
+        metafunc.parametrize("interface", ["wsgi", "asgi"])
+
+
+@pytest.fixture
+def interface():
+    return "wsgi"  # parametrized by pytest_generate_tests
+
+
+@pytest.fixture
+def client(request, interface):
+    """The test client of the interface under test (see ``pytest_generate_tests``)."""
+    from tests.conftest import ReplicatedClient
+
+    if interface == "asgi":
+        return request.getfixturevalue("asgi_client")
+    return ReplicatedClient()

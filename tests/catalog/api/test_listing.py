@@ -130,6 +130,7 @@ def test_every_get_carries_an_etag_and_a_matching_if_none_match_gets_304(client,
         assert client.get(url, headers={"if-none-match": '"stale"'}).status_code == 200
 
 
+@pytest.mark.wsgi_only  # the category views are sync DRF views under both interfaces
 def test_the_category_tree_and_breadcrumbs(client, shop, django_assert_max_num_queries):
     tree = client.get("/api/v1/categories/").json()
     home = next(node for node in tree if node["slug"] == "home")

@@ -142,3 +142,20 @@ def test_a_read_whose_session_dies_mid_statement_is_retried_on_another_host(repl
     assert replica_health.is_down(alias)
     with state.scope():
         assert server_port(read_alias()) != victim_port
+
+
+@pytest.mark.parametrize(
+    ("sql", "keyword"),
+    [
+        ("WITH RECURSIVE subtree(id) AS (SELECT 1) SELECT * FROM subtree", "SELECT"),
+        ("with moved as (update t set a = 1 returning *) select * from moved", "WITH"),
+        ("WITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone", "WITH"),
+        ("  (SELECT 1)", "SELECT"),
+        ("INSERT INTO t VALUES (1)", "INSERT"),
+    ],
+)
+def test_a_read_only_with_statement_is_a_read_and_a_data_modifying_one_a_write(sql, keyword):
+    from catalog_service.db.failover import WRITE_KEYWORDS, _first_keyword
+
+    assert _first_keyword(sql) == keyword
+    assert (keyword in WRITE_KEYWORDS) == (keyword != "SELECT")

@@ -1,0 +1,108 @@
+"""The listing and the product detail as async views (ASGI): the same URLs, responses, cache
+entries, query budget, ETags and errors as ``catalog.api.views``, with every wait awaited.
+
+Only JSON GETs are answered here; the browsable API and other methods go to the DRF views,
+which run in a worker thread (DRF is sync-only). Errors take DRF's handler, so a 400, 404 or
+503 has the same body and headers on both paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from rest_framework.exceptions import NotFound
+
+from catalog import async_selectors
+from catalog.api.fast import response_of, wants_json
+from catalog.api.params import parse_listing_query
+from catalog.api.views import (
+    RENDERER,
+    CategoryProductsView,
+    ProductDetailView,
+    page_links,
+    product_url_builder,
+)
+from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
+from catalog_service.api.exceptions import exception_handler
+from catalog_service.caching import aio_store
+from catalog_service.caching.store import Built
+
+_drf_listing = sync_to_async(CategoryProductsView.as_view())
+_drf_detail = sync_to_async(ProductDetailView.as_view())
+
+
+async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """The published products of a category (see ``CategoryProductsView``)."""
+    if request.method != "GET" or not wants_json(request):
+        return await _drf_listing(request, slug=slug)
+
+    async def answer() -> HttpResponseBase:
+        query = parse_listing_query(request.GET)
+
+        async def build() -> Built:
+            page = await async_selectors.product_listing(
+                slug=slug, query=query, url_for=product_url_builder(request)
+            )
+            if page is None:
+                raise NotFound(f"No category with slug {slug!r}.")
+            return Built(RENDERER.render({**page_links(request, query, page), "results": page.items}))
+
+        key = listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query)
+        return await _cached(key, category_generation_key(slug), settings.CACHE_TTLS["listing"], build)
+
+    return await _answering_errors(request, answer)
+
+
+async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
+    """One published product (see ``ProductDetailView``)."""
+    if request.method != "GET" or not wants_json(request):
+        return await _drf_detail(request, pk=pk)
+
+    async def build() -> Built:
+        product = await async_selectors.product_detail(product_id=pk, url_for=product_url_builder(request))
+        if product is None:
+            raise NotFound(f"No published product with id {pk}.")
+        return Built(RENDERER.render(product))
+
+    async def answer() -> HttpResponseBase:
+        if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
+            await build()
+        key = product_key(base_url=request.build_absolute_uri("/"), product_id=pk)
+        return await _cached(key, product_generation_key(pk), settings.CACHE_TTLS["product"], build)
+
+    return await _answering_errors(request, answer)
+
+
+async def _cached(
+    key: str, generation_key: str, ttl: float, build: Callable[[], Awaitable[Built]]
+) -> HttpResponse:
+    peeked = await aio_store.peek(key, generation_key, ttl)
+    if peeked.served is not None:
+        return response_of(peeked.served)
+    return response_of(await aio_store.cached(key, generation_key, ttl, build, peeked))
+
+
+async def _answering_errors(
+    request: HttpRequest, answer: Callable[[], Awaitable[HttpResponseBase]]
+) -> HttpResponseBase:
+    try:
+        return await answer()
+    except Exception as exc:
+        handled = exception_handler(exc, {"request": request, "view": None})
+        if handled is None:
+            raise
+        return _rendered(handled)
+
+
+def _rendered(handled: Any) -> HttpResponse:
+    """Return DRF's error Response as a plain JSON response (same status, body and headers)."""
+    response = HttpResponse(RENDERER.render(handled.data), status=handled.status_code,
+                            content_type="application/json")  # fmt: skip
+    for header, value in handled.items():
+        if header.lower() != "content-type":
+            response[header] = value
+    return response

@@ -1,0 +1,156 @@
+"""Routed reads on psycopg's asyncio connections: the ASGI path's SQL, with the sync path's rules.
+
+The alias comes from the same router (``read_alias``): a healthy replica, or the primary when
+the unit of work wrote, the client is pinned or ``use_primary()`` is in force. A replica that
+cannot be reached, or whose session dies under the statement, is marked down (shared with the
+sync path) and the statement runs once more on the next usable host.
+
+Each event loop has its own pool per alias, opened lazily; connections speak UTC, as Django's
+do, so the two paths read the same timestamps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from django.conf import settings
+from django.db import OperationalError, connections
+from psycopg.conninfo import make_conninfo
+from psycopg_pool import AsyncConnectionPool
+
+from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
+from catalog_service.db.health import LAG_SAMPLE_INTERVAL, replica_health
+from catalog_service.db.router import read_alias
+
+log = logging.getLogger("catalog_service.db.routing")
+
+# psycopg's own options; Django's (pool, server_side_binding, ...) are not libpq's.
+LIBPQ_OPTIONS = frozenset({
+    "connect_timeout", "application_name", "sslmode", "sslrootcert", "sslcert", "sslkey",
+    "target_session_attrs", "options", "keepalives", "keepalives_idle",
+})  # fmt: skip
+POOL_MAX_SIZE = 10
+
+_pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConnectionPool]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def conninfo(alias: str) -> str:
+    """Return the libpq connection string of ``alias`` (its DATABASES entry), in UTC."""
+    entry = connections[alias].settings_dict  # the test runner renames databases here
+    options = {k: v for k, v in entry.get("OPTIONS", {}).items() if k in LIBPQ_OPTIONS}
+    options["options"] = (options.get("options", "") + " -c TimeZone=UTC").strip()
+    return make_conninfo(
+        dbname=entry["NAME"], user=entry.get("USER") or None, password=entry.get("PASSWORD") or None,
+        host=entry.get("HOST") or None, port=entry.get("PORT") or None, **options,
+    )  # fmt: skip
+
+
+def _connect_timeout(alias: str) -> float:
+    return float(connections[alias].settings_dict.get("OPTIONS", {}).get("connect_timeout", 2))
+
+
+async def _pool(alias: str) -> AsyncConnectionPool:
+    loop = asyncio.get_running_loop()
+    pools = _pools.setdefault(loop, {})
+    pool = pools.get(alias)
+    if pool is None:
+        pool = AsyncConnectionPool(
+            conninfo(alias), min_size=1, max_size=POOL_MAX_SIZE, open=False, name=f"async-{alias}",
+            kwargs={"autocommit": True}, timeout=_connect_timeout(alias), reconnect_timeout=0,
+        )  # fmt: skip
+        pools[alias] = pool
+        await pool.open(wait=False)
+    return pool
+
+
+async def close_pools() -> None:
+    """Close the running loop's pools (at shutdown, and between tests)."""
+    for pool in _pools.pop(asyncio.get_running_loop(), {}).values():
+        await pool.close()
+
+
+class _Recorder:
+    """Collects ``(alias, sql)`` of every statement while a recording is active (tests, bench)."""
+
+    def __init__(self) -> None:
+        self._recordings: list[list[tuple[str, str]]] = []
+        self._lock = threading.Lock()
+
+    def add(self, alias: str, sql: str) -> None:
+        if self._recordings:
+            with self._lock:
+                for recording in self._recordings:
+                    recording.append((alias, sql))
+
+    @contextmanager
+    def record(self) -> Iterator[list[tuple[str, str]]]:
+        recording: list[tuple[str, str]] = []
+        with self._lock:
+            self._recordings.append(recording)
+        try:
+            yield recording
+        finally:
+            with self._lock:
+                self._recordings.remove(recording)
+
+
+statements = _Recorder()
+
+
+async def fetchall(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
+    """Run a read on the routed alias and return its rows; fail over once from a dead replica.
+
+    Errors reach the caller as Django's ``OperationalError`` (a ``DatabaseError``), as on the
+    sync path, so the API answers them the same way (503).
+    """
+    _refresh_health_off_the_loop()
+    alias = read_alias()
+    tried: set[str] = set()
+    while True:
+        try:
+            pool = await _pool(alias)
+            async with pool.connection() as conn:
+                cursor = await conn.execute(sql, params)
+                rows = await cursor.fetchall()
+        except psycopg.OperationalError as exc:  # includes the pool's timeout
+            if alias == PRIMARY_ALIAS or tried:
+                raise OperationalError(str(exc)) from exc
+            replica_health.mark_down(alias, exc)
+            tried.add(alias)
+            alias = read_alias(exclude=frozenset(tried))
+            log.info("retried a read on %s", alias)
+            continue
+        except psycopg.Error as exc:
+            raise OperationalError(str(exc)) from exc
+        statements.add(alias, sql)
+        return rows
+
+
+_refreshed_at = float("-inf")
+
+
+def _refresh_health_off_the_loop() -> None:
+    """Keep replica health current under ASGI: on the loop the router only reads what it knows
+    (sampling lag or reading Redis would block), so a worker thread samples it, at most once
+    per ``LAG_SAMPLE_INTERVAL``."""
+    global _refreshed_at
+    now = time.monotonic()
+    if now - _refreshed_at < LAG_SAMPLE_INTERVAL:
+        return
+    _refreshed_at = now
+
+    def refresh() -> None:
+        for alias in replica_aliases(settings.DATABASES):
+            replica_health.usable(alias)  # samples the lag, reads the shared down marks
+
+    asyncio.get_running_loop().run_in_executor(None, refresh)
