@@ -122,6 +122,10 @@ CACHE_STALE_SECONDS = 600
 # A rebuild holds a lock this long at most; others wait this long for it before building.
 CACHE_LOCK_SECONDS = 5.0
 CACHE_LOCK_WAIT_SECONDS = 3.0
+# The asyncio path's Redis timeout (connect and reply). On an event loop a reply waits for the
+# loop as well as for Redis, and a wait blocks no other request, so it is longer than the sync
+# client's 100 ms; the breaker still opens after a few failures.
+CACHE_ASYNC_TIMEOUT_SECONDS = 1.0
 # After this many Redis failures in a row, skip the cache for this many seconds.
 CACHE_BREAKER_FAILURES = 3
 CACHE_BREAKER_SECONDS = 5.0

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from asgiref.sync import sync_to_async
+from django.db import connections
 from django.test import AsyncClient
 
 
@@ -35,6 +37,8 @@ class EventLoopThread:
             await aio.close_pools()
             await aio_store.close_client()
             await close_async_client()
+            # The sync views ASGI ran in asgiref's thread hold Django connections of their own.
+            await sync_to_async(connections.close_all)()
 
         self.run(shutdown())
         self.loop.call_soon_threadsafe(self.loop.stop)

@@ -40,8 +40,8 @@ def _client() -> aioredis.Redis:
         options = config.get("OPTIONS", {})
         client = aioredis.Redis.from_url(
             config["LOCATION"],
-            socket_timeout=options.get("SOCKET_TIMEOUT"),
-            socket_connect_timeout=options.get("SOCKET_CONNECT_TIMEOUT"),
+            socket_timeout=settings.CACHE_ASYNC_TIMEOUT_SECONDS,
+            socket_connect_timeout=settings.CACHE_ASYNC_TIMEOUT_SECONDS,
             max_connections=options.get("CONNECTION_POOL_KWARGS", {}).get("max_connections"),
         )
         _clients[loop] = client

@@ -19,7 +19,7 @@ from catalog_service.caching import store
 from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
 from tests.catalog.api.conftest import listing
-from tests.conftest import ROOT, queries_by_alias, stack, wait_for
+from tests.conftest import ROOT, queries_by_alias, stack, wait_for, wait_for_replicas
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -46,6 +46,7 @@ def test_a_hit_costs_no_query_and_its_etag_answers_304(client, shop, mongo_comma
     assert queries == {} and commands == []
 
 
+@pytest.mark.wsgi_only  # the async views answer JSON without DRF; this is about the WSGI path
 def test_hits_are_served_before_drf_and_every_other_request_reaches_it(client, shop, monkeypatch):
     from catalog.api.views import CategoryProductsView
 
@@ -128,6 +129,7 @@ def test_a_document_applied_later_by_the_relay_outdates_listings(client, shop, s
     assert "Written while MongoDB was down" in names(listing(client, slug="kitchen", page_size=100))
 
 
+@pytest.mark.wsgi_only  # threads of Django's Client; the asyncio analogue follows
 def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client, shop, settings):
     from django.core.cache import cache
     from django.test import Client
@@ -162,6 +164,31 @@ def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client,
 
     assert store._local_stats["rebuild"] - before <= 2, Counter(states)
     assert "stale" not in states  # an outdated entry is never served; the others waited
+
+
+def test_two_hundred_concurrent_requests_on_one_event_loop_rebuild_a_hot_key_at_most_twice(
+    asgi_client, shop, event_loop_thread
+):
+    import asyncio
+    from collections import Counter
+
+    from django.test import AsyncClient
+
+    listing(asgi_client, page_size=10)
+    Product.objects.filter(pk=shop["products"][0].pk).update(price=Decimal("1.00"))  # outdates the key
+    wait_for_replicas()
+    before = store._local_stats["rebuild"]
+
+    async def shoppers():
+        local = AsyncClient()
+        url = "/api/v1/categories/home/products/"
+        return await asyncio.gather(*(local.get(url, {"page_size": 10}) for _ in range(200)))
+
+    responses = event_loop_thread.run(shoppers())
+    states = Counter(r["X-Cache"] for r in responses)
+    assert [r.status_code for r in responses] == [200] * 200
+    assert store._local_stats["rebuild"] - before <= 2, states
+    assert "stale" not in states and states["miss"] <= 2  # the outdated entry is never served
 
 
 def test_an_old_entry_is_served_while_one_request_rebuilds_it(client, shop, settings):
