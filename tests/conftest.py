@@ -256,8 +256,9 @@ def wait_for_replicas(timeout: float = 15.0) -> None:
 
 
 @pytest.fixture(scope="session")
-def event_loop_thread():
-    """One event loop for the session's ASGI requests (see ``tests.asgi``)."""
+def event_loop_thread(django_db_setup):
+    """One event loop for the session's ASGI requests (see ``tests.asgi``); closed, with its
+    connections, before the test databases are dropped."""
     from tests.asgi import EventLoopThread
 
     loop = EventLoopThread()
