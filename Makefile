@@ -9,7 +9,7 @@ WITH_SECRET = DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(SECRET_FILE))}"
 DEMO_CATEGORIES ?= 30
 DEMO_PRODUCTS ?= 2000
 
-.PHONY: setup system-deps run test lint format stack-up stack-down check-compose bench-documents bench-serialization bench bench-quick
+.PHONY: setup system-deps run run-asgi test lint format stack-up stack-down check-compose bench-documents bench-serialization bench bench-quick
 
 setup: system-deps $(VENV)/.installed $(STANDIN_JAR) $(SECRET_FILE)
 
@@ -45,6 +45,16 @@ run: setup
 	  if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
 	    $(PY) manage.py ensure_superuser; fi; \
 	  exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py catalog_service.wsgi'
+
+# The same service under ASGI: gunicorn with uvicorn workers (config/gunicorn_asgi.conf.py).
+run-asgi: setup
+	$(WITH_SECRET) bin/with-stack bash -c '\
+	  set -e; \
+	  $(PY) manage.py migrate --noinput; \
+	  $(PY) manage.py ensure_document_indexes; \
+	  $(PY) manage.py collectstatic --noinput -v0; \
+	  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
+	  exec $(VENV)/bin/gunicorn -c config/gunicorn_asgi.conf.py catalog_service.asgi:application'
 
 # The routing tests need two replicas; bin/with-stack keeps a stack the environment names.
 test: setup
