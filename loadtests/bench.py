@@ -48,6 +48,7 @@ class Variant:
     max_items: int | None = None
     description: str = ""
     every_size: bool = True  # False: measured once, at the first page size (its page is fixed)
+    interface: str = "wsgi"  # the server it runs on: gunicorn's sync workers, or uvicorn workers
 
 
 # Each ratio's two sides run one after the other, so drift in the machine's speed during the
@@ -60,6 +61,20 @@ VARIANTS = (
     Variant("ours-uncached", "/bench/ours-uncached/{slug}/products/", None, "the real listing, cache off"),
     Variant("constant", "/bench/constant/{slug}/products/", None, "a constant page of the requested size"),
     Variant("ours-cached", "/api/v1/categories/{slug}/products/", None, "the real endpoint, cache on"),
+    Variant(
+        "asgi-uncached",
+        "/bench/ours-uncached/{slug}/products/",
+        None,
+        "the async listing, cache off (uvicorn workers)",
+        interface="asgi",
+    ),
+    Variant(
+        "asgi-cached",
+        "/api/v1/categories/{slug}/products/",
+        None,
+        "the async endpoint, cache on (uvicorn workers)",
+        interface="asgi",
+    ),
 )
 
 
@@ -183,26 +198,38 @@ def prepare_catalog(env: dict[str, str], mode: Mode) -> float | None:
     return round(time.monotonic() - start, 1)
 
 
-def start_server(env: dict[str, str], out: Path) -> list[subprocess.Popen]:
-    logfile = (out / "gunicorn.log").open("w")
+SERVERS = {
+    "wsgi": ("config/gunicorn.conf.py", "catalog_service.wsgi"),
+    "asgi": ("config/gunicorn_asgi.conf.py", "catalog_service.asgi:application"),
+}
+
+
+def start_server(env: dict[str, str], out: Path, interface: str, port: int) -> subprocess.Popen:
+    """Start gunicorn for ``interface`` on ``port`` and wait until it answers."""
+    config, app = SERVERS[interface]
+    logfile = (out / f"gunicorn-{interface}.log").open("w")
     gunicorn = subprocess.Popen(
-        [PYTHON, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "--access-logfile", "/dev/null",
-         "catalog_service.wsgi"],
-        cwd=ROOT, env=env, stdout=logfile, stderr=subprocess.STDOUT, start_new_session=True,
+        [PYTHON, "-m", "gunicorn", "-c", config, "--access-logfile", "/dev/null", app],
+        cwd=ROOT, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, stdout=logfile,
+        stderr=subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
-    relay = subprocess.Popen([PYTHON, "manage.py", "relay_outbox"], cwd=ROOT, env=env, stdout=logfile,
-                             stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
-    base = f"http://{env['GUNICORN_BIND']}"
+    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
         try:
             if urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200:
-                return [gunicorn, relay]
+                return gunicorn
         except OSError:
             pass
         if gunicorn.poll() is not None or time.monotonic() > deadline:
-            raise SystemExit(f"gunicorn did not start; see {out / 'gunicorn.log'}")
+            raise SystemExit(f"gunicorn ({interface}) did not start; see {logfile.name}")
         time.sleep(0.1)
+
+
+def start_relay(env: dict[str, str], out: Path) -> subprocess.Popen:
+    logfile = (out / "relay.log").open("w")
+    return subprocess.Popen([PYTHON, "manage.py", "relay_outbox"], cwd=ROOT, env=env, stdout=logfile,
+                            stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
 
 
 def stop(processes: list[subprocess.Popen]) -> None:
@@ -237,7 +264,7 @@ from catalog_service.documents.monitoring import recorder
 settings.ALLOWED_HOSTS = ["*"]
 client = Client()
 out = {{}}
-for name, path in {json.dumps([(v.name, v.path) for v in VARIANTS])}:
+for name, path in {json.dumps([(v.name, v.path) for v in VARIANTS if v.interface == "wsgi"])}:
   for size in {list(page_sizes)!r}:
     url = path.format(slug={slug!r})
     client.get(url, {{"page_size": size}})  # warm: connections, and the cache for ours-cached
@@ -248,6 +275,26 @@ for name, path in {json.dumps([(v.name, v.path) for v in VARIANTS])}:
         assert client.get(url, {{"page_size": size}}).status_code == 200
     sql = {{a: len(connections[a].queries_log) for a in connections if connections[a].queries_log}}
     out[f"{{name}} {{size}}"] = [sql, len(commands)]
+
+import asyncio
+from django.test import AsyncClient
+from catalog_service.db import aio
+
+async def count_async():
+    client = AsyncClient()
+    for name, path in {json.dumps([(v.name, v.path) for v in VARIANTS if v.interface == "asgi"])}:
+        for size in {list(page_sizes)!r}:
+            url = path.format(slug={slug!r})
+            await client.get(url, {{"page_size": size}})
+            with recorder.record() as commands, aio.statements.record() as statements:
+                assert (await client.get(url, {{"page_size": size}})).status_code == 200
+            sql = {{}}
+            for alias, _ in statements:
+                sql[alias] = sql.get(alias, 0) + 1
+            out[f"{{name}} {{size}}"] = [sql, len(commands)]
+    await aio.close_pools()
+
+asyncio.run(count_async())
 print("ROUND_TRIPS=" + json.dumps(out))
 """
     result = subprocess.run(
@@ -418,19 +465,26 @@ def main(argv: list[str] | None = None) -> Path:
     port = free_port()
     env = bench_environment(database, port)
     base = f"http://127.0.0.1:{port}"
+    bases = {"wsgi": base, "asgi": f"http://127.0.0.1:{free_port()}"}
 
     ensure_database(env, database)
     mongodb = mongodb_server(env)  # asked before the load: a busy server may not answer after it
     seeded_in = prepare_catalog(env, mode)
-    processes = start_server(env, out)
+    processes = [start_relay(env, out)]
     mix: dict[str, Any] = {}
     try:
+        masters = {}
+        for interface, url in bases.items():
+            masters[interface] = start_server(env, out, interface, int(url.rsplit(":", 1)[1]))
+            processes.append(masters[interface])
         roots = root_slugs(base)
         trips = count_round_trips(env, roots[0], mode.page_sizes)
-        results = measure(env, base, mode, out, all_slugs(base), trips)
-        memory = profiling.worker_memory_mb(processes[0].pid)  # after the run, before anything else
+        results = measure(env, bases, mode, out, all_slugs(base), trips)
+        # after the run, before anything else
+        memory = {i: profiling.worker_memory_mb(m.pid) for i, m in masters.items()}
         for variant in filter(None, args.profile.split(",")):
-            profile(env, base, mode, out, processes[0].pid, variant)
+            interface = next(v.interface for v in VARIANTS if v.name == variant)
+            profile(env, bases, mode, out, masters[interface].pid, variant)
         deep = deep_pages(base, roots[0], mode.deep_pages)  # before the mix, whose load lingers
         if mode.mix:
             log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
@@ -443,7 +497,8 @@ def main(argv: list[str] | None = None) -> Path:
         "worker_class": env.get("GUNICORN_WORKER_CLASS", "sync"), "page_sizes": list(mode.page_sizes),
         "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
         "mix_skipped": None if mode.mix else "not run in this mode (see MODES in loadtests/bench.py).",
-        "worker_memory_mb": memory, "guard_thresholds": thresholds,
+        "worker_memory_mb": memory["wsgi"], "asgi_worker_memory_mb": memory["asgi"],
+        "guard_thresholds": thresholds,
     }  # fmt: skip
     measured = write_report(out, results, meta, deep)
     latest = results_root / "latest"
@@ -459,7 +514,7 @@ def main(argv: list[str] | None = None) -> Path:
 
 def measure(
     env: dict[str, str],
-    base: str,
+    bases: dict[str, str],
     mode: Mode,
     out: Path,
     slugs: list[str],
@@ -471,6 +526,7 @@ def measure(
         for variant in VARIANTS:
             if not variant.every_size and size != mode.page_sizes[0]:
                 continue
+            base = bases[variant.interface]
             warm_up(base, variant, slugs, size)
             log(f"{variant.name}, {size} items: {mode.users} users for {mode.seconds} s")
             result = run_locust(env, base, variant, mode, out, size)
@@ -480,7 +536,9 @@ def measure(
     return results
 
 
-def profile(env: dict[str, str], base: str, mode: Mode, out: Path, master_pid: int, name: str) -> None:
+def profile(
+    env: dict[str, str], bases: dict[str, str], mode: Mode, out: Path, master_pid: int, name: str
+) -> None:
     """Load one variant once more with py-spy on every worker; write profile-<variant>.md and the
     collapsed stacks (a separate pass, so sampling does not touch the measured figures)."""
     variant = next(v for v in VARIANTS if v.name == name)
@@ -490,7 +548,7 @@ def profile(env: dict[str, str], base: str, mode: Mode, out: Path, master_pid: i
         profiling.worker_pids(master_pid), mode.seconds, out, f"stacks-{name}"
     )
     (out / "profile-run").mkdir(exist_ok=True)
-    run_locust(env, base, variant, mode, out / "profile-run", size)
+    run_locust(env, bases[variant.interface], variant, mode, out / "profile-run", size)
     summary = profiling.summarise(profiling.finish_recording(started))
     title = f"# Profile: {variant.name}, {size}-item pages, under load"
     (out / f"profile-{name}.md").write_text(f"{title}\n\n{summary}")

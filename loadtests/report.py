@@ -40,6 +40,9 @@ RATIOS = (
     RatioSpec("ours cached ÷ constant page", "ours-cached", "constant", {24: 0.85, 100: 0.85}),
     RatioSpec("ours uncached ÷ seed-style", "ours-uncached", "seed-style", {24: 3.0, 100: 5.0}),
     RatioSpec("ours uncached ÷ naive", "ours-uncached", "naive", {24: 3.0, 100: 5.0}),
+    # Which interface to deploy (issue 10): no target, the figures decide.
+    RatioSpec("ASGI uncached ÷ WSGI uncached", "asgi-uncached", "ours-uncached", {}),
+    RatioSpec("ASGI cached ÷ WSGI cached", "asgi-cached", "ours-cached", {}),
 )
 # The regression guard's ratios (the runner's thresholds name them).
 GUARDED = {"uncached": "ours uncached ÷ limit", "cached": "ours cached ÷ constant page"}
@@ -114,8 +117,8 @@ def markdown(results: list[Result], measured: list[Ratio], meta: dict[str, Any],
         f"Catalog: {meta['products']:,} products in {meta['categories']} categories"
         + (f" (seeded in {meta['seeded_in_seconds']:.0f} s)" if meta.get("seeded_in_seconds") else "")
         + f". Locust: {meta['users']} users, {meta['seconds']} s per variant and page size; gunicorn "
-        f"{meta['workers']} {meta.get('worker_class', 'sync')} workers on 127.0.0.1, load generator "
-        "on the same machine.",
+        f"{meta['workers']} {meta.get('worker_class', 'sync')} workers (WSGI) or {meta['workers']} uvicorn "
+        "workers (ASGI, the asgi-* variants) on 127.0.0.1, load generator on the same machine.",
         "",
         "| variant | items | req/s | p50 ms | p95 ms | p99 ms | failures | SQL queries / request "
         "| MongoDB round trips / request | ÷ ceiling |",
@@ -132,10 +135,12 @@ def markdown(results: list[Result], measured: list[Ratio], meta: dict[str, Any],
         verdict = "" if ratio.met is None else " (met)" if ratio.met else " (**missed**)"
         target = f", target ≥ {ratio.target}" if ratio.target is not None else ""
         lines.append(f"- {ratio.page_size} items: {ratio.name} = {ratio.value}{target}{verdict}")
-    memory = meta.get("worker_memory_mb")
+    memory, asgi_memory = meta.get("worker_memory_mb"), meta.get("asgi_worker_memory_mb")
     if memory:
         lines += ["", "Resident memory of each gunicorn worker after the run: "
-                  + ", ".join(f"{mb:.0f} MB" for mb in memory) + " (target: under 150 MB)."]  # fmt: skip
+                  + ", ".join(f"{mb:.0f} MB" for mb in memory) + " (sync, WSGI); "
+                  + ", ".join(f"{mb:.0f} MB" for mb in asgi_memory or []) + " (uvicorn, ASGI). "
+                  "Target: under 150 MB."]  # fmt: skip
     if deep:
         first, last = deep[0], deep[-1]
         lines += ["", f"Deep pages (uncached listing of a top-level category): page {first[0]} "

@@ -8,3 +8,4 @@ from catalog_service.settings import *  # noqa: F403
 
 INSTALLED_APPS = [*INSTALLED_APPS, "loadtests.baselines"]  # noqa: F405
 ROOT_URLCONF = "loadtests.urls"
+ASGI_URLCONF = "loadtests.urls_asgi"

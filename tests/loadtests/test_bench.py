@@ -14,7 +14,10 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     out = bench.main(["--tiny", "--database", "bench_for_tests", "--out", str(tmp_path)])
     report = json.loads((out / "report.json").read_text())
     variants = [r["variant"] for r in report["results"]]
-    assert variants == ["ceiling", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached"]
+    assert variants == [
+        "ceiling", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached", "asgi-uncached",
+        "asgi-cached",
+    ]  # fmt: skip
     for result in report["results"]:
         assert result["requests"] > 0 and result["failures"] == 0, result
         assert result["rps"] > 0 and result["ratio_to_ceiling"] > 0
@@ -27,7 +30,12 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     assert sum(by_name["limit"]["sql_queries"].values()) == 1 and by_name["limit"]["mongo_round_trips"] == 1
     assert {r["name"] for r in report["ratios"]} == {spec.name for spec in RATIOS}
     assert all(r["value"] > 0 for r in report["ratios"]), report["ratios"]
-    assert len(report["worker_memory_mb"]) == 2 and all(0 < mb < 1000 for mb in report["worker_memory_mb"])
+    for workers in (report["worker_memory_mb"], report["asgi_worker_memory_mb"]):
+        assert len(workers) == 2 and all(0 < mb < 1000 for mb in workers)
+    assert by_name["asgi-uncached"]["mongo_round_trips"] == 1
+    assert sum(by_name["asgi-uncached"]["sql_queries"].values()) == 1
+    assert "default" not in by_name["asgi-uncached"]["sql_queries"]
+    assert by_name["asgi-cached"]["sql_queries"] == {} and by_name["asgi-cached"]["mongo_round_trips"] == 0
     mix = report["mix"]
     assert mix["GET /api/v1/categories/[slug]/products/"]["requests"] > 0
     assert mix["POST /admin/login/ (POST)"]["failures"] == 0
