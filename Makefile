@@ -35,8 +35,9 @@ stack-up: setup
 stack-down:
 	bin/stack down
 
+# Plain HTTP on loopback: no HTTPS redirect or Secure cookies unless DJANGO_HTTPS says otherwise.
 run: setup
-	$(WITH_SECRET) bin/with-stack bash -c '\
+	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '\
 	  set -e; \
 	  $(PY) manage.py migrate --noinput; \
 	  $(PY) manage.py ensure_document_indexes; \
