@@ -67,9 +67,11 @@ bench-documents: setup
 bench-serialization: setup
 	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_serialization'
 
+# check_migrations_safe: the zero-downtime migration rules (README); it reads files, no server.
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DJANGO_SECRET_KEY=lint-only LOG_LEVEL=WARNING $(PY) manage.py check_migrations_safe
 
 format:
 	$(VENV)/bin/ruff format .

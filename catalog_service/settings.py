@@ -109,6 +109,10 @@ REPLICA_COOLDOWN_SECONDS = ENV.replica_cooldown_seconds
 # Reads reaching the primary during safe, unpinned requests: "off", "warn" or "raise".
 DATABASE_PRIMARY_READ_GUARD = ENV.primary_read_guard
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations that break the zero-downtime rules on purpose (catalog_service/migration_safety),
+# "app_label.migration_name": why running it under the previous release is safe, e.g. the
+# contract step that drops a column the release before already stopped using.
+MIGRATION_SAFETY_EXEMPT: dict[str, str] = {}
 
 MONGODB = {
     "URL": ENV.mongodb_url,
