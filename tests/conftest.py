@@ -293,7 +293,10 @@ class _Capture:
     def __enter__(self):
         self.force_debug_cursor = self.connection.force_debug_cursor
         self.connection.force_debug_cursor = True
-        self.initial_queries = len(self.connection.queries_log)
+        # Counted from an empty log: a request clears it when it starts (Django's reset_queries
+        # on request_started), so a count taken before would skip that many of its queries.
+        self.connection.queries_log.clear()
+        self.initial_queries = 0
         return self
 
     def __exit__(self, *exc):
