@@ -35,8 +35,9 @@ stack-up: setup
 stack-down:
 	bin/stack down
 
+# Plain HTTP on loopback: no HTTPS redirect or Secure cookies unless DJANGO_HTTPS says otherwise.
 run: setup
-	$(WITH_SECRET) bin/with-stack bash -c '\
+	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '\
 	  set -e; \
 	  $(PY) manage.py migrate --noinput; \
 	  $(PY) manage.py ensure_document_indexes; \
@@ -62,11 +63,14 @@ test: setup
 
 # The listing variants side by side under Locust (loadtests/bench.py); BENCH_ARGS adds options,
 # e.g. BENCH_ARGS=--large for 1,000,000 products.
+# Load comes from one address over plain HTTP on loopback: no HTTPS redirect, no API throttle.
+BENCH_ENV = DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" API_THROTTLE_RATE="$${API_THROTTLE_RATE-}"
+
 bench: setup
-	$(WITH_SECRET) bin/with-stack $(PY) -m loadtests.bench $(BENCH_ARGS)
+	$(WITH_SECRET) $(BENCH_ENV) bin/with-stack $(PY) -m loadtests.bench $(BENCH_ARGS)
 
 bench-quick: setup
-	$(WITH_SECRET) bin/with-stack $(PY) -m loadtests.bench --quick $(BENCH_ARGS)
+	$(WITH_SECRET) $(BENCH_ENV) bin/with-stack $(PY) -m loadtests.bench --quick $(BENCH_ARGS)
 
 # Batched document loading against one find_one per instance, side by side (issue 4).
 bench-documents: setup
@@ -76,9 +80,11 @@ bench-documents: setup
 bench-serialization: setup
 	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_serialization'
 
+# check_migrations_safe: the zero-downtime migration rules (README); it reads files, no server.
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	DJANGO_SECRET_KEY=lint-only LOG_LEVEL=WARNING $(PY) manage.py check_migrations_safe
 
 format:
 	$(VENV)/bin/ruff format .

@@ -9,6 +9,7 @@ variable.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -36,9 +37,34 @@ VARIABLES: dict[str, str | None] = {
     "CACHE_KEY_PREFIX": "catalog",
     "CACHE_LISTING_TTL": "60",
     "CACHE_PRODUCT_TTL": "300",
+    # HTTPS: empty means "not DJANGO_DEBUG" (plain HTTP is for development and loopback runs).
+    "DJANGO_HTTPS": "",
+    "DJANGO_SECURE_SSL_REDIRECT": "",
+    "DJANGO_SECURE_PROXY_SSL_HEADER": "",
+    "DJANGO_SECURE_HSTS_SECONDS": "",
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS": "true",
+    "DJANGO_SECURE_HSTS_PRELOAD": "true",
+    "DJANGO_TRUSTED_PROXY_COUNT": "0",
+    "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE": "1048576",
+    "DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS": "1000",
+    "DJANGO_ADMIN_URL": "admin/",
+    "API_THROTTLE_RATE": "600/min",
+    "API_THROTTLE_FAIL_OPEN": "true",
+    "AXES_FAILURE_LIMIT": "5",
+    "AXES_COOLOFF_MINUTES": "15",
+    "LOG_LEVEL": "INFO",
+    "LOG_FORMAT": "json",
 }
 
 PRIMARY_READ_GUARD_MODES = ("off", "warn", "raise")
+LOG_FORMATS = ("json", "text")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+#: HSTS max-age when DJANGO_SECURE_HSTS_SECONDS is not given and the site is served over HTTPS.
+DEFAULT_HSTS_SECONDS = 31536000
+
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+_ADMIN_URL = re.compile(r"^([A-Za-z0-9_-]+/)+$")
+_THROTTLE_RATE = re.compile(r"^(\d+)/(s|sec|second|m|min|minute|h|hour|d|day)$")
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -66,6 +92,22 @@ class Environment:
     cache_key_prefix: str
     cache_listing_ttl: float
     cache_product_ttl: float
+    https: bool
+    ssl_redirect: bool
+    proxy_ssl_header: tuple[str, str] | None
+    hsts_seconds: int
+    hsts_include_subdomains: bool
+    hsts_preload: bool
+    trusted_proxy_count: int
+    data_upload_max_memory_size: int
+    data_upload_max_number_fields: int
+    admin_url: str
+    api_throttle_rate: str | None
+    api_throttle_fail_open: bool
+    axes_failure_limit: int
+    axes_cooloff_minutes: float
+    log_level: str
+    log_format: str
 
 
 def _raw(source: Mapping[str, str], name: str) -> str | None:
@@ -105,15 +147,67 @@ def _parse_url(name: str, url: str, schemes: tuple[str, ...]) -> str:
     return url
 
 
-def parse_seconds(name: str, value: str) -> float:
-    """Return a non-negative number of seconds."""
+def parse_seconds(name: str, value: str, *, unit: str = "seconds") -> float:
+    """Return a non-negative, finite number (of seconds, or of ``unit``)."""
     try:
         seconds = float(value)
     except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number of seconds, not {value!r}") from None
+        raise ImproperlyConfigured(f"{name} must be a number of {unit}, not {value!r}") from None
     if not seconds >= 0 or seconds == float("inf"):
-        raise ImproperlyConfigured(f"{name} must be a finite number of seconds >= 0, not {value!r}")
+        raise ImproperlyConfigured(f"{name} must be a finite number of {unit} >= 0, not {value!r}")
     return seconds
+
+
+def parse_count(name: str, value: str, *, minimum: int = 0) -> int:
+    """Return a whole number no smaller than ``minimum``."""
+    try:
+        count = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}") from None
+    if count < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value!r}")
+    return count
+
+
+def parse_proxy_ssl_header(name: str, value: str) -> tuple[str, str] | None:
+    """Return Django's SECURE_PROXY_SSL_HEADER for the header a TLS-terminating proxy sets to
+    ``https`` (``X-Forwarded-Proto``), or None when no proxy is trusted with it."""
+    if not value:
+        return None
+    if not _HEADER_NAME.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be an HTTP header name such as X-Forwarded-Proto, not {value!r}"
+        )
+    return "HTTP_" + value.upper().replace("-", "_"), "https"
+
+
+def parse_admin_url(name: str, value: str) -> str:
+    """Return a URL prefix such as ``admin/`` or ``staff/catalog/`` (no leading slash, one at the end)."""
+    if not _ADMIN_URL.match(value):
+        raise ImproperlyConfigured(
+            f"{name} must be path segments ending with '/' and without a leading one (admin/), not {value!r}"
+        )
+    return value
+
+
+def parse_throttle_rate(name: str, value: str) -> str | None:
+    """Return a rate such as ``600/min`` (requests per second, minute, hour or day), or None
+    for an empty value: no throttling."""
+    if not value:
+        return None
+    match = _THROTTLE_RATE.match(value.replace(" ", ""))
+    if not match or int(match.group(1)) < 1:
+        raise ImproperlyConfigured(
+            f"{name} must look like 600/min (per s, min, hour or day), or be empty, not {value!r}"
+        )
+    return f"{int(match.group(1))}/{match.group(2)}"
+
+
+def parse_choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    """Return ``value`` when it is one of ``choices``."""
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
 
 
 def parse_pairs(name: str, value: str) -> dict[str, str]:
@@ -154,6 +248,14 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
         raise ImproperlyConfigured(
             f"DATABASE_PRIMARY_READ_GUARD must be one of {', '.join(PRIMARY_READ_GUARD_MODES)}, not {guard!r}"
         )
+    https = parse_bool("DJANGO_HTTPS", _raw(source, "DJANGO_HTTPS") or str(not debug))
+    ssl_redirect = parse_bool(
+        "DJANGO_SECURE_SSL_REDIRECT", _raw(source, "DJANGO_SECURE_SSL_REDIRECT") or str(https)
+    )
+    hsts_seconds = parse_count(
+        "DJANGO_SECURE_HSTS_SECONDS",
+        _raw(source, "DJANGO_SECURE_HSTS_SECONDS") or str(DEFAULT_HSTS_SECONDS if https else 0),
+    )
     return Environment(
         secret_key=secret_key,
         debug=debug,
@@ -176,7 +278,35 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
         cache_key_prefix=_key_prefix(_raw(source, "CACHE_KEY_PREFIX") or ""),
         cache_listing_ttl=parse_seconds("CACHE_LISTING_TTL", _raw(source, "CACHE_LISTING_TTL") or ""),
         cache_product_ttl=parse_seconds("CACHE_PRODUCT_TTL", _raw(source, "CACHE_PRODUCT_TTL") or ""),
+        https=https,
+        ssl_redirect=ssl_redirect,
+        proxy_ssl_header=parse_proxy_ssl_header(
+            "DJANGO_SECURE_PROXY_SSL_HEADER", _raw(source, "DJANGO_SECURE_PROXY_SSL_HEADER") or ""
+        ),
+        hsts_seconds=hsts_seconds,
+        hsts_include_subdomains=_bool(source, "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS"),
+        hsts_preload=_bool(source, "DJANGO_SECURE_HSTS_PRELOAD"),
+        trusted_proxy_count=_count(source, "DJANGO_TRUSTED_PROXY_COUNT"),
+        data_upload_max_memory_size=_count(source, "DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", minimum=1024),
+        data_upload_max_number_fields=_count(source, "DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", minimum=10),
+        admin_url=parse_admin_url("DJANGO_ADMIN_URL", _raw(source, "DJANGO_ADMIN_URL") or ""),
+        api_throttle_rate=parse_throttle_rate("API_THROTTLE_RATE", _raw(source, "API_THROTTLE_RATE") or ""),
+        api_throttle_fail_open=_bool(source, "API_THROTTLE_FAIL_OPEN"),
+        axes_failure_limit=_count(source, "AXES_FAILURE_LIMIT", minimum=1),
+        axes_cooloff_minutes=parse_seconds(
+            "AXES_COOLOFF_MINUTES", _raw(source, "AXES_COOLOFF_MINUTES") or "", unit="minutes"
+        ),
+        log_level=parse_choice("LOG_LEVEL", (_raw(source, "LOG_LEVEL") or "").upper(), LOG_LEVELS),
+        log_format=parse_choice("LOG_FORMAT", (_raw(source, "LOG_FORMAT") or "").lower(), LOG_FORMATS),
     )
+
+
+def _bool(source: Mapping[str, str], name: str) -> bool:
+    return parse_bool(name, _raw(source, name) or "")
+
+
+def _count(source: Mapping[str, str], name: str, *, minimum: int = 0) -> int:
+    return parse_count(name, _raw(source, name) or "", minimum=minimum)
 
 
 def _key_prefix(value: str) -> str:

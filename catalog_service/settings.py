@@ -4,6 +4,7 @@ separate production settings module."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from catalog_service import environment
@@ -16,6 +17,31 @@ SECRET_KEY = ENV.secret_key
 DEBUG = ENV.debug
 ALLOWED_HOSTS = ENV.allowed_hosts
 
+# HTTPS (DJANGO_HTTPS, on unless DJANGO_DEBUG): redirect plain HTTP, mark cookies Secure, send
+# HSTS. Behind a TLS-terminating proxy, DJANGO_SECURE_PROXY_SSL_HEADER names the header it sets
+# to "https" (only when the proxy always sets or strips it: clients must not be able to).
+SECURE_SSL_REDIRECT = ENV.ssl_redirect
+# Probes from the load balancer or orchestrator speak plain HTTP to the instance.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_PROXY_SSL_HEADER = ENV.proxy_ssl_header
+SESSION_COOKIE_SECURE = ENV.https
+CSRF_COOKIE_SECURE = ENV.https
+SECURE_HSTS_SECONDS = ENV.hsts_seconds
+SECURE_HSTS_INCLUDE_SUBDOMAINS = ENV.hsts_include_subdomains
+SECURE_HSTS_PRELOAD = ENV.hsts_preload
+# Security headers on every response (SecurityMiddleware, XFrameOptionsMiddleware).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+
+# Request size limits: the API reads no bodies and Admin's forms are small; a larger body,
+# or more fields, is refused with 400 before it is parsed. No view takes file uploads.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ENV.data_upload_max_memory_size
+DATA_UPLOAD_MAX_NUMBER_FIELDS = ENV.data_upload_max_number_fields
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -26,13 +52,16 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "axes",
     "catalog_service",
     "categories",
     "catalog",
 ]
 
 MIDDLEWARE = [
-    # Outermost, so that the session's save at the end of a request counts as its write.
+    # First, so every log line of the request, the other middleware's included, carries its id.
+    "catalog_service.observability.request_id.RequestIdMiddleware",
+    # Outermost after that, so that the session's save at the end of a request counts as its write.
     "catalog_service.db.middleware.PrimaryPinningMiddleware",
     # ASGI requests resolve against ASGI_URLCONF (the async listing and product detail).
     "catalog_service.asgi_routing.AsgiURLConfMiddleware",
@@ -47,6 +76,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "catalog_service.urls"
@@ -82,6 +113,10 @@ REPLICA_COOLDOWN_SECONDS = ENV.replica_cooldown_seconds
 # Reads reaching the primary during safe, unpinned requests: "off", "warn" or "raise".
 DATABASE_PRIMARY_READ_GUARD = ENV.primary_read_guard
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Migrations that break the zero-downtime rules on purpose (catalog_service/migration_safety),
+# "app_label.migration_name": why running it under the previous release is safe, e.g. the
+# contract step that drops a column the release before already stopped using.
+MIGRATION_SAFETY_EXEMPT: dict[str, str] = {}
 
 MONGODB = {
     "URL": ENV.mongodb_url,
@@ -142,7 +177,17 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "catalog_service.api.exceptions.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per client, counted in the shared Redis (catalog_service/api/throttling.py).
+    "DEFAULT_THROTTLE_CLASSES": ["catalog_service.api.throttling.PublicRateThrottle"],
+    # Proxies in front that append to X-Forwarded-For; the client is the address they saw.
+    "NUM_PROXIES": ENV.trusted_proxy_count or None,
 }
+
+# Requests per client (IP, or user when logged in), e.g. "600/min"; None: no throttling.
+API_THROTTLE_RATE = ENV.api_throttle_rate
+# With Redis unreachable: True lets requests through unthrottled (the API stays up, as the
+# cache does), False refuses them with 503 and Retry-After (abuse protection over availability).
+API_THROTTLE_FAIL_OPEN = ENV.api_throttle_fail_open
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Catalog API",
@@ -154,6 +199,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Admin lives here (DJANGO_ADMIN_URL): moving it off /admin/ keeps it out of the way of scanners.
+ADMIN_URL = ENV.admin_url
+
+# django-axes checks every login (first backend) and counts failures in Postgres
+# (the database handler): logins need Postgres anyway, so a Redis outage cannot open or block
+# them. After AXES_FAILURE_LIMIT failures from one client IP, logins from that IP are refused
+# (429) for AXES_COOLOFF_MINUTES, whatever the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = ENV.axes_failure_limit
+AXES_COOLOFF_TIME = timedelta(minutes=ENV.axes_cooloff_minutes)
+AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The client's address as the API throttle sees it (DJANGO_TRUSTED_PROXY_COUNT proxies in front).
+AXES_CLIENT_IP_CALLABLE = "catalog_service.security.client_ip.client_ip"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -174,10 +238,24 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# JSON lines on stderr (LOG_FORMAT=text for reading by eye), each record with the id of the
+# request it belongs to (catalog_service/observability).
+LOG_LEVEL = ENV.log_level
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "filters": {"request_id": {"()": "catalog_service.observability.logs.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "catalog_service.observability.logs.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": ENV.log_format,
+            "filters": ["request_id"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

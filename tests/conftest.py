@@ -32,6 +32,19 @@ def pytest_configure(config: pytest.Config) -> None:
     settings.DATABASE_PRIMARY_READ_GUARD = "raise"
     # Cache keys of their own, so tests never read the development server's entries.
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{settings.CACHES['default']['KEY_PREFIX']}"
+    _plain_http_and_unthrottled(settings)
+
+
+def _plain_http_and_unthrottled(settings) -> None:
+    """Tests speak plain HTTP from one address, many times over: no HTTPS redirect and no API
+    throttle, in this process and in the servers tests start (they inherit the environment).
+    The tests of either turn it back on for themselves."""
+    os.environ["DJANGO_HTTPS"] = "false"
+    os.environ["API_THROTTLE_RATE"] = ""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SESSION_COOKIE_SECURE = settings.CSRF_COOKIE_SECURE = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.API_THROTTLE_RATE = None
 
 
 def _replicas_are_never_flushed() -> None:
@@ -299,7 +312,10 @@ class _Capture:
     def __enter__(self):
         self.force_debug_cursor = self.connection.force_debug_cursor
         self.connection.force_debug_cursor = True
-        self.initial_queries = len(self.connection.queries_log)
+        # Counted from an empty log: a request clears it when it starts (Django's reset_queries
+        # on request_started), so a count taken before would skip that many of its queries.
+        self.connection.queries_log.clear()
+        self.initial_queries = 0
         return self
 
     def __exit__(self, *exc):

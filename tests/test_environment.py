@@ -67,11 +67,57 @@ def test_connections_are_persistent_with_health_checks_and_a_connect_timeout():
         ("DATABASE_PRIMARY_READ_GUARD", "loud"),
         ("DATABASE_ROUTES", "sessions"),
         ("DATABASE_EXTRA_URLS", "sessions=mysql://u@h/db"),
+        ("DJANGO_HTTPS", "sometimes"),
+        ("DJANGO_SECURE_PROXY_SSL_HEADER", "X-Forwarded-Proto: https"),
+        ("DJANGO_SECURE_HSTS_SECONDS", "-5"),
+        ("DJANGO_TRUSTED_PROXY_COUNT", "one"),
+        ("DJANGO_DATA_UPLOAD_MAX_MEMORY_SIZE", "12"),
+        ("DJANGO_ADMIN_URL", "/admin/"),
+        ("DJANGO_ADMIN_URL", "admin"),
+        ("API_THROTTLE_RATE", "600"),
+        ("API_THROTTLE_RATE", "0/min"),
+        ("API_THROTTLE_RATE", "10/fortnight"),
+        ("API_THROTTLE_FAIL_OPEN", "perhaps"),
+        ("AXES_FAILURE_LIMIT", "0"),
+        ("AXES_COOLOFF_MINUTES", "soon"),
+        ("LOG_LEVEL", "LOUD"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_a_malformed_value_names_its_variable(name, value):
     with pytest.raises(ImproperlyConfigured, match=name):
         environment.load({**BASE, name: value})
+
+
+def test_https_is_on_unless_debugging_and_a_proxy_header_is_opt_in():
+    env = environment.load(BASE)
+    assert (env.https, env.ssl_redirect, env.hsts_seconds) == (True, True, 31536000)
+    assert (env.hsts_include_subdomains, env.hsts_preload, env.proxy_ssl_header) == (True, True, None)
+    debugging = environment.load({"DJANGO_DEBUG": "true"})
+    assert (debugging.https, debugging.ssl_redirect, debugging.hsts_seconds) == (False, False, 0)
+    behind_proxy = environment.load({
+        **BASE, "DJANGO_SECURE_PROXY_SSL_HEADER": "X-Forwarded-Proto", "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_SECURE_HSTS_SECONDS": "3600", "DJANGO_TRUSTED_PROXY_COUNT": "1",
+    })  # fmt: skip
+    assert behind_proxy.proxy_ssl_header == ("HTTP_X_FORWARDED_PROTO", "https")
+    assert (behind_proxy.https, behind_proxy.ssl_redirect, behind_proxy.hsts_seconds) == (True, False, 3600)
+    assert behind_proxy.trusted_proxy_count == 1
+
+
+def test_throttle_admin_url_lockout_and_logging_settings():
+    env = environment.load(BASE)
+    assert (env.api_throttle_rate, env.api_throttle_fail_open) == ("600/min", True)
+    assert env.admin_url == "admin/"
+    assert (env.axes_failure_limit, env.axes_cooloff_minutes) == (5, 15)
+    assert (env.log_level, env.log_format) == ("INFO", "json")
+    env = environment.load({
+        **BASE, "API_THROTTLE_RATE": "", "API_THROTTLE_FAIL_OPEN": "false", "DJANGO_ADMIN_URL": "staff/desk/",
+        "LOG_LEVEL": "warning", "LOG_FORMAT": "TEXT",
+    })  # fmt: skip
+    assert (env.api_throttle_rate, env.api_throttle_fail_open) == (None, False)
+    assert env.admin_url == "staff/desk/"
+    assert (env.log_level, env.log_format) == ("WARNING", "text")
+    assert environment.load({**BASE, "API_THROTTLE_RATE": "20 / s"}).api_throttle_rate == "20/s"
 
 
 def test_the_secret_key_is_required_unless_debugging():

@@ -38,7 +38,10 @@ class CircuitBreaker:
             self._failures = 0
             if self._open:
                 self._open = False
-                log.info("%s answers again: caching resumed", self.name)
+                log.info(
+                    "%s answers again: caching resumed", self.name,
+                    extra={"event": "circuit_closed", "circuit": self.name},
+                )  # fmt: skip
 
     def failure(self, error: BaseException) -> None:
         with self._lock:
@@ -49,8 +52,9 @@ class CircuitBreaker:
                 seconds = settings.CACHE_BREAKER_SECONDS
                 reason = f"{type(error).__name__}: {error}"
                 log.warning(
-                    "%s is failing (%s): serving without the cache for %ss", self.name, reason, seconds
-                )
+                    "%s is failing (%s): serving without the cache for %ss", self.name, reason, seconds,
+                    extra={"event": "circuit_opened", "circuit": self.name, "error": reason},
+                )  # fmt: skip
 
     @property
     def is_open(self) -> bool:

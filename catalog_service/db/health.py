@@ -180,7 +180,8 @@ class ReplicaHealth:
             self._announced[alias] = state
         if previous != state:
             level = logging.INFO if state == UP else logging.WARNING
-            log.log(level, "database %s is %s: %s", alias, state, detail.strip())
+            fields = {"event": "database_state", "database": alias, "state": state, "previous": previous}
+            log.log(level, "database %s is %s: %s", alias, state, detail.strip(), extra=fields)
 
     def _sample_lag(self, alias: str) -> float:
         if self._pid != os.getpid():  # forked: the parent's sockets are not ours

@@ -37,9 +37,13 @@ class Command(BaseCommand):
             if bool(result.failed) != failing:  # log once per change of state
                 failing = bool(result.failed)
                 if failing:
-                    log.warning("outbox relay: MongoDB writes failing: %s", "; ".join(result.errors)[:500])
+                    errors = "; ".join(result.errors)[:500]
+                    log.warning(
+                        "outbox relay: MongoDB writes failing: %s", errors,
+                        extra={"event": "relay_failing", "failed": result.failed, "error": errors},
+                    )  # fmt: skip
                 else:
-                    log.info("outbox relay: MongoDB writes succeed again")
+                    log.info("outbox relay: MongoDB writes succeed again", extra={"event": "relay_recovered"})
             if options["once"]:
                 if result.claimed == 0 or result.failed:
                     break

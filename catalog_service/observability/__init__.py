@@ -1,0 +1,1 @@
+"""What the service tells its operators: request ids, JSON log lines, gunicorn's access log."""
