@@ -27,6 +27,7 @@ from catalog.api.views import (
     product_url_builder,
 )
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
+from catalog_service.api import aio_throttling
 from catalog_service.api.exceptions import exception_handler
 from catalog_service.caching import aio_store
 from catalog_service.caching.store import Built
@@ -41,6 +42,7 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
         return await _drf_listing(request, slug=slug)
 
     async def answer() -> HttpResponseBase:
+        await aio_throttling.check(request)
         query = parse_listing_query(request.GET)
 
         async def build() -> Built:
@@ -69,6 +71,7 @@ async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
         return Built(RENDERER.render(product))
 
     async def answer() -> HttpResponseBase:
+        await aio_throttling.check(request)
         if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
             await build()
         key = product_key(base_url=request.build_absolute_uri("/"), product_id=pk)

@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError
 
 from catalog.api.params import parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key
+from catalog_service.api import throttling
 from catalog_service.caching.store import Served, peek
 
 
@@ -48,7 +49,9 @@ def serve_listing_hits(view: Callable[..., HttpResponseBase]) -> Callable[..., H
 
     @functools.wraps(view)
     def listing(request: HttpRequest, slug: str) -> HttpResponseBase:
-        if request.method == "GET" and wants_json(request):
+        # A throttled request, or one that cannot be counted, takes DRF's path to its 429/503.
+        throttled_away = bool(settings.API_THROTTLE_RATE) and not throttling.decide(request)
+        if request.method == "GET" and wants_json(request) and not throttled_away:
             try:
                 query = parse_listing_query(request.GET)
             except ValidationError:

@@ -70,6 +70,23 @@ def seconds_until_allowed(*, limit: int, period: int, elapsed: float, current: i
     return period - elapsed + max(0.0, into_next)
 
 
+ALLOWED, REFUSED, UNAVAILABLE = "allowed", "refused", "unavailable"
+
+
+def decide(request: HttpRequest) -> bool:
+    """Count ``request`` against its client's rate, outside DRF (for responses served before
+    DRF's dispatch), and keep the verdict on the request so that DRF, if it runs, neither
+    counts it again nor decides otherwise. Return True when the request may be served."""
+    throttle = PublicRateThrottle()
+    try:
+        allowed = throttle.allow_request(request, None)
+    except ThrottleUnavailable as exc:
+        request.throttle_verdict = (UNAVAILABLE, exc.wait)
+        return False
+    request.throttle_verdict = (ALLOWED if allowed else REFUSED, throttle.wait())
+    return allowed
+
+
 class PublicRateThrottle(BaseThrottle):
     """Allow each client ``API_THROTTLE_RATE`` requests per period (None: no limit)."""
 
@@ -80,6 +97,12 @@ class PublicRateThrottle(BaseThrottle):
         rate = settings.API_THROTTLE_RATE
         if not rate:
             return True
+        decided = getattr(request, "throttle_verdict", None)
+        if decided is not None:  # counted already, before DRF (catalog.api.fast): not twice
+            verdict, self._wait = decided
+            if verdict == UNAVAILABLE:
+                raise ThrottleUnavailable(wait=self._wait)
+            return verdict == ALLOWED
         limit, period = parse_rate(rate)
         now = time.time()
         window, elapsed = divmod(now, period)

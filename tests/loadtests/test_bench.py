@@ -15,8 +15,8 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     report = json.loads((out / "report.json").read_text())
     variants = [r["variant"] for r in report["results"]]
     assert variants == [
-        "ceiling", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached", "asgi-uncached",
-        "asgi-cached",
+        "ceiling", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached",
+        "asgi-uncached", "asgi-cached",
     ]  # fmt: skip
     for result in report["results"]:
         assert result["requests"] > 0 and result["failures"] == 0, result
