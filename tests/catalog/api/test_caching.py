@@ -1,16 +1,11 @@
 """The shared response cache on the real stack: hits, exact invalidation, stampedes, degradation."""
 
 import logging
-import os
-import socket
-import subprocess
-import sys
 import threading
 import urllib.request
 from decimal import Decimal
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.db import connections
 
@@ -19,7 +14,7 @@ from catalog_service.caching import store
 from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
 from tests.catalog.api.conftest import listing
-from tests.conftest import ROOT, queries_by_alias, stack, wait_for
+from tests.conftest import queries_by_alias, stack, wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -184,52 +179,10 @@ def test_cache_counters_are_visible_in_readyz(client, shop):
     assert counters["breaker"] == "closed"
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
-def gunicorn_server():
+def gunicorn_server(gunicorn):
     """gunicorn with two workers on the test databases, as production runs it."""
-    primary = connections["default"].settings_dict
-    port = _free_port()
-
-    def url(alias):
-        db = connections[alias].settings_dict
-        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-    env = {
-        **os.environ,
-        "DATABASE_URL": url("default"),
-        "DATABASE_REPLICA_URLS": ",".join(url(a) for a in connections if a.startswith("replica")),
-        "MONGODB_DATABASE": settings.MONGODB["NAME"],
-        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
-        "DJANGO_DEBUG": "false",
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-    }
-    assert primary["NAME"].startswith("test_")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "catalog_service.wsgi"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-
-    def up():
-        try:
-            return urllib.request.urlopen(f"{base}/healthz", timeout=1).status == 200
-        except OSError:
-            return False
-
-    try:
-        wait_for(up, timeout=30, interval=0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(10)
+    return gunicorn().url
 
 
 def test_admin_changes_updates_and_moves_show_in_the_next_response_of_gunicorn_workers(
