@@ -145,6 +145,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # What Django's path converters accept, so generated clients (and schemathesis) know it.
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},  # bigint ids
+    },
 }
 
 AUTH_PASSWORD_VALIDATORS = [
