@@ -65,7 +65,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = build_databases(ENV.database, ENV.replicas, ENV.extra_databases)
+DATABASES = build_databases(ENV.database, ENV.replicas, ENV.extra_databases, pgbouncer=ENV.database_pgbouncer)
 DATABASE_ROUTERS = ["catalog_service.db.router.PrimaryReplicaRouter"]
 # app_label or app_label.Model -> alias: those models live there (reads, writes, migrations).
 DATABASE_ROUTES = ENV.database_routes
