@@ -284,7 +284,10 @@ class _Capture:
     def __enter__(self):
         self.force_debug_cursor = self.connection.force_debug_cursor
         self.connection.force_debug_cursor = True
-        self.initial_queries = len(self.connection.queries_log)
+        # Django empties the log when a request starts (reset_queries): counting from an offset
+        # would hide the first queries of a request that logs fewer than the previous one did.
+        self.connection.queries_log.clear()
+        self.initial_queries = 0
         return self
 
     def __exit__(self, *exc):
