@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
+from catalog_service.documents.loading import load_documents_or_recorded
 
 SEARCH_LIMIT = 1000
 
@@ -28,6 +29,16 @@ class ProductAdmin(admin.ModelAdmin):
         "sku", "category", "is_published", "name", "description", "price", "attributes", "images",
         "version", "created_at", "updated_at",
     )  # fmt: skip
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> Product | None:
+        """The product with its document; during a MongoDB outage, the newest one recorded in the
+        outbox, so staff can still edit (the save goes through the outbox as always)."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            load_documents_or_recorded(Product, [obj])
+        return obj
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

@@ -30,6 +30,7 @@ VARIABLES: dict[str, str | None] = {
     "REDIS_URL": "redis://127.0.0.1:56379/0",
     "DATABASE_EXTRA_URLS": "",
     "DATABASE_ROUTES": "",
+    "DATABASE_PGBOUNCER": "false",
     "PINNING_SECONDS": "15",
     "MAX_REPLICA_LAG_SECONDS": "10",
     "REPLICA_COOLDOWN_SECONDS": "30",
@@ -85,6 +86,7 @@ class Environment:
     redis_url: str
     extra_databases: dict[str, dict[str, Any]]
     database_routes: dict[str, str]
+    database_pgbouncer: bool
     pinning_seconds: float
     max_replica_lag_seconds: float
     replica_cooldown_seconds: float
@@ -267,6 +269,7 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
         redis_url=_parse_url("REDIS_URL", _raw(source, "REDIS_URL") or "", ("redis", "rediss", "unix")),
         extra_databases=extra,
         database_routes=parse_pairs("DATABASE_ROUTES", _raw(source, "DATABASE_ROUTES") or ""),
+        database_pgbouncer=parse_bool("DATABASE_PGBOUNCER", _raw(source, "DATABASE_PGBOUNCER") or ""),
         pinning_seconds=parse_seconds("PINNING_SECONDS", _raw(source, "PINNING_SECONDS") or ""),
         max_replica_lag_seconds=parse_seconds(
             "MAX_REPLICA_LAG_SECONDS", _raw(source, "MAX_REPLICA_LAG_SECONDS") or ""

@@ -100,7 +100,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = build_databases(ENV.database, ENV.replicas, ENV.extra_databases)
+DATABASES = build_databases(ENV.database, ENV.replicas, ENV.extra_databases, pgbouncer=ENV.database_pgbouncer)
 DATABASE_ROUTERS = ["catalog_service.db.router.PrimaryReplicaRouter"]
 # app_label or app_label.Model -> alias: those models live there (reads, writes, migrations).
 DATABASE_ROUTES = ENV.database_routes
@@ -198,6 +198,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # What Django's path converters accept, so generated clients (and schemathesis) know it.
+    "PATH_CONVERTER_OVERRIDES": {
+        "slug": {"type": "string", "pattern": "^[-a-zA-Z0-9_]+$"},
+        "int": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1},  # bigint ids
+    },
 }
 
 # Admin lives here (DJANGO_ADMIN_URL): moving it off /admin/ keeps it out of the way of scanners.

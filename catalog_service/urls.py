@@ -13,3 +13,6 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+# An API client that asks for a URL no route matches gets JSON too, not Django's HTML page.
+handler404 = "catalog_service.api.exceptions.not_found"

@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -343,3 +347,83 @@ def queries_by_alias():
             result[alias] = [q["sql"] for q in context.captured_queries]
     for alias, sql in async_statements:
         result.setdefault(alias, []).append(sql)
+
+
+def free_port() -> int:
+    """Return a loopback port that nothing listens on (for a server a test starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def service_env(**overrides: str) -> dict[str, str]:
+    """Return the environment of a service process (gunicorn, ``manage.py``) that uses the test
+    databases, MongoDB database and cache prefix, with ``overrides`` on top."""
+    from django.conf import settings
+    from django.db import connections
+
+    from catalog_service.db.config import replica_aliases
+
+    def url(alias):
+        db = connections[alias].settings_dict
+        return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+    assert connections["default"].settings_dict["NAME"].startswith("test_")
+    return {
+        **os.environ,
+        "DATABASE_URL": url("default"),
+        "DATABASE_REPLICA_URLS": ",".join(url(a) for a in replica_aliases(settings.DATABASES)),
+        "MONGODB_DATABASE": settings.MONGODB["NAME"],
+        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "DJANGO_DEBUG": "false",
+        **overrides,
+    }
+
+
+@dataclass
+class Gunicorn:
+    url: str
+    process: subprocess.Popen
+
+    def workers(self) -> set[int]:
+        """Return the pids of the master's worker processes."""
+        pid = self.process.pid
+        return {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
+
+
+@pytest.fixture
+def gunicorn() -> Iterator[Callable[..., Gunicorn]]:
+    """Start gunicorn (``config/gunicorn.conf.py``, two workers) on the test databases, as
+    production runs it: ``gunicorn(**env_overrides)``; every one started is stopped after the test."""
+    started: list[subprocess.Popen] = []
+
+    def start(**overrides: str) -> Gunicorn:
+        port = free_port()
+        env = service_env(GUNICORN_BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY="2", **overrides)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "config/gunicorn.conf.py", "catalog_service.wsgi"],
+            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        started.append(process)
+        server = Gunicorn(f"http://127.0.0.1:{port}", process)
+
+        def up():
+            assert process.poll() is None, "gunicorn exited"
+            try:
+                with urllib.request.urlopen(f"{server.url}/healthz", timeout=1) as response:
+                    return response.status == 200 and len(server.workers()) == 2
+            except OSError:
+                return False
+
+        wait_for(up, timeout=30, interval=0.1)
+        return server
+
+    yield start
+    for process in started:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

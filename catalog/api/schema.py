@@ -63,10 +63,14 @@ class CategoryDetailSerializer(CategoryRefSerializer):
     children = CategoryRefSerializer(many=True)
 
 
-VALIDATION_ERROR = inline_serializer(
-    "ValidationError",
-    {"parameter": serializers.ListField(child=serializers.CharField(), help_text="What was wrong with it.")},
-)
+# A raw schema: the keys are the names of the invalid parameters, which a serializer cannot say.
+VALIDATION_ERROR = {
+    "type": "object",
+    "description": "Each invalid parameter by name, with what was wrong with it.",
+    "minProperties": 1,
+    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "example": {"min_price": ["a decimal number such as 19.99"]},
+}
 DETAIL_ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 
 LISTING_PARAMETERS = [

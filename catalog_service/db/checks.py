@@ -6,9 +6,11 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import DatabaseError
 
-from catalog_service.db.config import replica_aliases
+from catalog_service.db import capacity
+from catalog_service.db.config import REPLICA_ALIAS_PREFIX, replica_aliases
 
 
 @register(Tags.database, deploy=False)
@@ -39,3 +41,39 @@ def check_database_routes(app_configs: Any = None, **kwargs: Any) -> list[Error]
                 id="catalog_service.E003",
             ))  # fmt: skip
     return errors
+
+
+@register(Tags.database)
+def check_connection_budget(
+    app_configs: Any = None, databases: list[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """gunicorn's workers (config/gunicorn.conf.py) must fit in each server's max_connections.
+
+    A database check: it runs with ``manage.py check --database default`` (one alias per
+    ``--database``) and before ``migrate``. Aliases behind PgBouncer are left out: the pooler,
+    not the workers, decides how many server sessions there are.
+    """
+    messages: list[CheckMessage] = []
+    plan = capacity.gunicorn_plan()
+    for alias in databases or []:
+        entry = settings.DATABASES.get(alias)
+        if entry is None or entry.get("PGBOUNCER"):
+            continue
+        needed = capacity.connections_needed(plan, replica=alias.startswith(REPLICA_ALIAS_PREFIX))
+        try:
+            server = capacity.server_capacity(alias)
+        except DatabaseError as exc:
+            messages.append(Warning(
+                f"Could not read max_connections of {alias!r}: {exc}", id="catalog_service.W004"
+            ))  # fmt: skip
+            continue
+        if needed > server.usable:
+            messages.append(Error(
+                f"{alias!r} may need {needed} connections ({plan.workers} gunicorn workers x "
+                f"{plan.threads} threads, see catalog_service/db/capacity.py) but its server allows "
+                f"{server.usable} (max_connections {server.max_connections} - {server.reserved} reserved).",
+                hint="Lower WEB_CONCURRENCY, raise max_connections, or put PgBouncer in front "
+                "(DATABASE_PGBOUNCER=true).",
+                id="catalog_service.E004",
+            ))  # fmt: skip
+    return messages

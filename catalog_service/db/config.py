@@ -25,9 +25,21 @@ def replica_alias(index: int) -> str:
     return f"{REPLICA_ALIAS_PREFIX}{index + 1}"
 
 
-def database_entry(url_config: dict[str, Any], *, application_name: str) -> dict[str, Any]:
-    """Return one DATABASES entry from a parsed URL, with the service's connection options."""
+def database_entry(
+    url_config: dict[str, Any], *, application_name: str, pgbouncer: bool = False
+) -> dict[str, Any]:
+    """Return one DATABASES entry from a parsed URL, with the service's connection options.
+
+    With ``pgbouncer`` the URL names PgBouncer in transaction pooling mode, where consecutive
+    transactions of one client may run in different server sessions, so nothing may outlive a
+    transaction on the server: no server-side cursors (``iterator()`` would declare one that a
+    later fetch looks for in another session), and no prepared statements (Django's default,
+    ``prepare_threshold`` None, kept explicit). Persistent connections (``CONN_MAX_AGE``) stay:
+    they are connections to PgBouncer, which is what makes them cheap.
+    """
     options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": application_name}
+    if pgbouncer:
+        options["prepare_threshold"] = None
     options.update(url_config.get("OPTIONS", {}))
     return {
         **url_config,
@@ -36,6 +48,9 @@ def database_entry(url_config: dict[str, Any], *, application_name: str) -> dict
         "OPTIONS": options,
         "CONN_MAX_AGE": CONN_MAX_AGE,
         "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": pgbouncer,
+        # Read by the connection-budget check: PgBouncer, not this service, bounds server sessions.
+        "PGBOUNCER": pgbouncer,
     }
 
 
@@ -43,15 +58,18 @@ def build_databases(
     primary: dict[str, Any],
     replicas: list[dict[str, Any]],
     extra: dict[str, dict[str, Any]] | None = None,
+    *,
+    pgbouncer: bool = False,
 ) -> dict[str, dict[str, Any]]:
     """Return DATABASES: the primary as ``default``, each replica as ``replicaN``, and the
-    ``extra`` aliases that ``DATABASE_ROUTES`` may send models to."""
-    databases = {PRIMARY_ALIAS: database_entry(primary, application_name="catalog")}
+    ``extra`` aliases that ``DATABASE_ROUTES`` may send models to (all behind PgBouncer in
+    transaction pooling mode when ``pgbouncer``)."""
+    databases = {PRIMARY_ALIAS: database_entry(primary, application_name="catalog", pgbouncer=pgbouncer)}
     for index, replica in enumerate(replicas):
         alias = replica_alias(index)
-        databases[alias] = database_entry(replica, application_name=f"catalog-{alias}")
+        databases[alias] = database_entry(replica, application_name=f"catalog-{alias}", pgbouncer=pgbouncer)
     for alias, config in (extra or {}).items():
-        databases[alias] = database_entry(config, application_name=f"catalog-{alias}")
+        databases[alias] = database_entry(config, application_name=f"catalog-{alias}", pgbouncer=pgbouncer)
     return databases
 
 

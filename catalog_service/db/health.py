@@ -193,7 +193,8 @@ class ReplicaHealth:
             params["application_name"] = f"{params.get('application_name', 'catalog')}-lag"
             params.pop("cursor_factory", None)
             params.pop("context", None)
-            params.pop("prepare_threshold", None)
+            # prepare_threshold stays as Django sets it (None): a statement prepared in one
+            # server session is missing in the next one PgBouncer hands out.
             conn = psycopg.connect(**params, autocommit=True)
             self._lag_connections[alias] = conn
         row = conn.execute(REPLICA_LAG_SQL).fetchone()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from django.db import models
+from django.db import models, router
 
 from catalog_service.documents.client import get_collection
 from catalog_service.documents.fields import document_fields
@@ -41,3 +41,36 @@ def load_documents(
                 state.values[name] = fields[name].from_document(doc[name])
             else:
                 state.values[name] = fields[name].get_default()
+
+
+def load_documents_or_recorded(model: type[models.Model], instances: Sequence[models.Model]) -> None:
+    """Fill every document value of ``instances`` from MongoDB or, when MongoDB cannot be
+    reached, from each object's newest outbox record: the document MongoDB will hold once the
+    relay catches up, so an editor can still open and save it during an outage.
+
+    Re-raises the MongoDB error when an object has no recorded document (its defaults would
+    then overwrite the real document on save).
+    """
+    from pymongo.errors import PyMongoError
+
+    from catalog_service.documents.models import OutboxRecord
+    from catalog_service.documents.outbox import latest_documents
+
+    try:
+        load_documents(model, instances)
+        return
+    except PyMongoError:
+        pending = [obj for obj in instances if obj.pk is not None]
+        recorded = latest_documents(
+            model, [obj.pk for obj in pending], using=router.db_for_read(OutboxRecord)
+        )
+        if any(obj.pk not in recorded for obj in pending):
+            raise
+    fields = document_fields(model)
+    for obj in pending:
+        state = document_state(obj)
+        doc = recorded[obj.pk]
+        for name, field in fields.items():
+            state.fetched.add(name)
+            if name not in state.changed:
+                state.values[name] = field.from_json(doc[name]) if name in doc else field.get_default()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -77,12 +77,21 @@ def apply_objects(model_label: str, object_ids: Iterable[int], *, using: str = P
     return total
 
 
-def apply_pending(*, using: str = PRIMARY_ALIAS, limit: int = BATCH_SIZE) -> RelayResult:
-    """Apply up to ``limit`` pending records that are due; return what happened."""
-    return _apply(Q(next_attempt_at__lte=timezone.now()), using=using, limit=limit)
+def apply_pending(
+    *, using: str = PRIMARY_ALIAS, limit: int = BATCH_SIZE, checkpoint: Callable[[str], None] | None = None
+) -> RelayResult:
+    """Apply up to ``limit`` pending records that are due; return what happened.
+
+    ``checkpoint`` is called with ``"claimed"`` once records are locked and with ``"written"``
+    once MongoDB acknowledged them, both before the claiming transaction commits: the
+    fault-injection tests stop the relay there (``relay_outbox --pause-at``).
+    """
+    return _apply(Q(next_attempt_at__lte=timezone.now()), using=using, limit=limit, checkpoint=checkpoint)
 
 
-def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
+def _apply(
+    condition: Q, *, using: str, limit: int = BATCH_SIZE, checkpoint: Callable[[str], None] | None = None
+) -> RelayResult:
     result = RelayResult()
     with transaction.atomic(using=using):
         records = list(
@@ -93,6 +102,8 @@ def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
         )
         if not records:
             return result
+        if checkpoint is not None:
+            checkpoint("claimed")
         # Each record holds the whole document, so only an object's newest one needs writing.
         newest: dict[tuple[str, int], OutboxRecord] = {}
         for record in records:
@@ -105,8 +116,14 @@ def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
             by_model.setdefault(record.model_label, []).append(record)
         for label, batch in by_model.items():
             failures = _write(label, batch)
+            written = [r for r in batch if (label, r.object_id) not in failures]
+            later_deletes = _deletes_newer_than(written, using)
+            if later_deletes:
+                failures.update(_write(label, later_deletes))
             failed_objects.update(failures)
             _announce_applied(label, [r for r in batch if (label, r.object_id) not in failures])
+        if checkpoint is not None:
+            checkpoint("written")
 
         now = timezone.now()
         applied, failed = [], []
@@ -128,6 +145,25 @@ def _apply(condition: Q, *, using: str, limit: int = BATCH_SIZE) -> RelayResult:
         result.applied, result.failed = len(applied), len(failed)
         result.errors = sorted(set(failed_objects.values()))
     return result
+
+
+def _deletes_newer_than(batch: list[OutboxRecord], using: str) -> list[OutboxRecord]:
+    """Return the delete records of ``batch``'s upserted objects that are newer than the upserts.
+
+    A delete may commit, and be applied by another relay, while this one holds an older upsert
+    of the same object; written after it, that upsert would bring the document back (a deleted
+    document has no version left to guard with). Reading the deletes after the write catches
+    every such delete: it committed before its own MongoDB delete ran, and its record cannot be
+    pruned while this transaction holds the older record.
+    """
+    upserts = {r.object_id: r for r in batch if r.operation == OutboxRecord.UPSERT}
+    if not upserts:
+        return []
+    label = next(iter(upserts.values())).model_label
+    deletes = OutboxRecord.objects.using(using).filter(
+        model_label=label, object_id__in=list(upserts), operation=OutboxRecord.DELETE
+    )
+    return [d for d in deletes if d.version > upserts[d.object_id].version]
 
 
 def _announce_applied(label: str, batch: list[OutboxRecord]) -> None:

@@ -43,8 +43,9 @@ def _conninfo(alias: str, timeout: float) -> dict[str, Any]:
 
 def check_postgres(alias: str, timeout: float) -> dict[str, Any]:
     """Return details of ``alias``'s server (a replica's replay lag); raise when it is down."""
-    with psycopg.connect(**_conninfo(alias, timeout), autocommit=True) as conn:
-        conn.execute(f"SET statement_timeout = {int(timeout * 1000)}")
+    with psycopg.connect(**_conninfo(alias, timeout), autocommit=True) as conn, conn.transaction():
+        # SET LOCAL: behind PgBouncer a session-level SET would stay on a pooled server session.
+        conn.execute(f"SET LOCAL statement_timeout = {int(timeout * 1000)}")
         if alias == PRIMARY_ALIAS:
             conn.execute("SELECT 1")
             return {}

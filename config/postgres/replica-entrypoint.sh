@@ -8,4 +8,6 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
     -D "$PGDATA" -R -X stream -c fast -S replica1_slot
   chmod 0700 "$PGDATA"
 fi
-exec postgres -c hot_standby=on -c hot_standby_feedback=on
+# A hot standby refuses to start with fewer connections than the primary allows (its -c is not
+# in the cloned postgresql.conf): keep MAX_CONNECTIONS equal to the primary's.
+exec postgres -c hot_standby=on -c hot_standby_feedback=on -c max_connections="${MAX_CONNECTIONS:-200}"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import signal
+import sys
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
@@ -21,6 +24,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--once", action="store_true", help="apply what is due, then exit")
         parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+        # Fault injection only (tests/faults): stop at this point of each batch, inside the
+        # claiming transaction, until a line arrives on stdin, so a test can SIGKILL the relay there.
+        parser.add_argument("--pause-at", choices=("claimed", "written"), help=argparse.SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
@@ -31,7 +37,7 @@ class Command(BaseCommand):
         failing = False
         while not stop.is_set():
             close_old_connections()
-            result = apply_pending()
+            result = apply_pending(checkpoint=_pause_at(options["pause_at"]))
             total_applied += result.applied
             total_failed += result.failed
             if bool(result.failed) != failing:  # log once per change of state
@@ -51,3 +57,18 @@ class Command(BaseCommand):
             if result.claimed == 0 or result.failed:
                 stop.wait(options["interval"])
         self.stdout.write(f"applied {total_applied}, failed {total_failed}")
+
+
+def _pause_at(point: str | None) -> Callable[[str], None] | None:
+    """Return a checkpoint that announces ``point`` on stdout and then waits for a line on stdin
+    (or for the process to be killed), or None (the normal case) when no point is given."""
+    if point is None:
+        return None
+
+    def checkpoint(reached: str) -> None:
+        if reached == point:
+            sys.stdout.write(f"relay paused at {reached}\n")
+            sys.stdout.flush()
+            sys.stdin.readline()
+
+    return checkpoint

@@ -19,7 +19,7 @@ from django.test import AsyncClient
 from catalog_service.caching import aio_store
 from catalog_service.db import aio
 from catalog_service.documents.aio_client import close_async_client
-from tests.servers import ASGI, gunicorn
+from tests.servers import ASGI, serve
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -149,7 +149,7 @@ def test_one_asgi_worker_serves_twenty_requests_at_once_while_mongodb_is_slow(sh
     mongo_port = urlsplit(settings.MONGODB["URL"]).port
     with delaying_proxy(mongo_port, 0.2) as port:
         url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
-        with gunicorn(ASGI, workers=1, MONGODB_URL=url) as base:
+        with serve(ASGI, workers=1, MONGODB_URL=url) as base:
 
             def fetch(page_size):
                 listing = f"{base}{LISTING}?page_size={page_size}"

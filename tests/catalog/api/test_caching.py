@@ -15,7 +15,6 @@ from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
 from tests.catalog.api.conftest import listing
 from tests.conftest import queries_by_alias, stack, wait_for, wait_for_replicas
-from tests.servers import WSGI, gunicorn
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -235,10 +234,9 @@ def test_cache_counters_are_visible_in_readyz(client, shop):
 
 
 @pytest.fixture
-def gunicorn_server():
+def gunicorn_server(gunicorn):
     """gunicorn with two workers on the test databases, as production runs it."""
-    with gunicorn(WSGI, workers=2) as base:
-        yield base
+    return gunicorn().url
 
 
 def test_admin_changes_updates_and_moves_show_in_the_next_response_of_gunicorn_workers(
