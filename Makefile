@@ -49,7 +49,7 @@ run: setup
 
 # The same service under ASGI: gunicorn with uvicorn workers (config/gunicorn_asgi.conf.py).
 run-asgi: setup
-	$(WITH_SECRET) bin/with-stack bash -c '\
+	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '\
 	  set -e; \
 	  $(PY) manage.py migrate --noinput; \
 	  $(PY) manage.py ensure_document_indexes; \

@@ -133,6 +133,10 @@ def bench_environment(database: str, port: int) -> dict[str, str]:
         "DJANGO_SECRET_KEY": env.get("DJANGO_SECRET_KEY") or "bench-" + "k" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DATABASE_PRIMARY_READ_GUARD": "off",
+        # Plain HTTP on loopback, and many requests from one address: the benchmark measures the
+        # listing, not the HTTPS redirect or the per-client rate limit.
+        "DJANGO_HTTPS": "false",
+        "API_THROTTLE_RATE": "",
         "GUNICORN_BIND": f"127.0.0.1:{port}",
         "WEB_CONCURRENCY": env.get("BENCH_WORKERS", "2"),
         "GUNICORN_LOG_LEVEL": "warning",
