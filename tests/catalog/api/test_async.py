@@ -18,6 +18,7 @@ from django.test import AsyncClient
 
 from catalog_service.caching import aio_store
 from catalog_service.db import aio
+from catalog_service.documents import client as mongo_client
 from catalog_service.documents.aio_client import close_async_client
 from tests.servers import ASGI, serve
 
@@ -45,8 +46,28 @@ def run_in_fresh_loop(coroutine_function, *, debug=False):
     return result["value"]
 
 
-def test_no_callback_blocks_the_event_loop_on_any_path_of_the_async_views(shop, caplog, settled):
+def test_no_callback_blocks_the_event_loop_on_any_path_of_the_async_views(shop, caplog, settled, settings):
+    """Under asyncio debug mode, no step of a request may hold the loop for 0.18 s. MongoDB
+    answers through a proxy that holds every reply 0.25 s, so a blocking MongoDB call anywhere
+    (a find_one left in a selector, a blocking client) would hold the loop past the limit.
+    (The limit is above the ~0.1 s that a step of this test process can lose to other threads
+    holding the GIL, or to a garbage collection, and that would not be a blocking call.)"""
+    from urllib.parse import urlsplit
+
     settled()
+    stack = contextlib.ExitStack()
+    port = stack.enter_context(delaying_proxy(urlsplit(settings.MONGODB["URL"]).port, 0.25))
+    settings.MONGODB = {**settings.MONGODB, "URL": f"mongodb://127.0.0.1:{port}/?directConnection=true"}
+    # The blocking client too, should anything use it on the loop: a fresh one, through the proxy.
+    original = (mongo_client._client, mongo_client._client_pid)
+    mongo_client._client = mongo_client._client_pid = None
+
+    def restore():
+        if mongo_client._client is not None:
+            mongo_client._client.close()
+        mongo_client._client, mongo_client._client_pid = original
+
+    stack.callback(restore)
     first_round = [
         (LISTING, {"page_size": 5}),
         (LISTING, {"page_size": 5, "ordering": "price", "attr": "color:red"}),
@@ -67,18 +88,20 @@ def test_no_callback_blocks_the_event_loop_on_any_path_of_the_async_views(shop, 
     ]
 
     async def scenario():
-        client = AsyncClient()
-        for path, params in first_round:  # imports, connections and pools: the first time only
-            await client.get(path, params)
         loop = asyncio.get_running_loop()
-        loop.slow_callback_duration = 0.05
+        loop.slow_callback_duration = 60  # not measured: imports, connections, pools, the first time
+        client = AsyncClient()
+        for path, params in first_round:
+            await client.get(path, params)
+        loop.slow_callback_duration = 0.18
         statuses = []
         for _ in range(2):  # misses, then hits
             responses = await asyncio.gather(*(client.get(path, params) for path, params in second_round))
             statuses.append([r.status_code for r in responses])
+        loop.slow_callback_duration = 60  # closing the pools afterwards is not a request either
         return statuses
 
-    with caplog.at_level(logging.WARNING, logger="asyncio"):
+    with stack, caplog.at_level(logging.WARNING, logger="asyncio"):
         statuses = run_in_fresh_loop(scenario, debug=True)
     assert statuses == [[200, 200, 200, 200, 404, 400]] * 2
     slow = [r.getMessage() for r in caplog.records if r.name == "asyncio" and "took" in r.getMessage()]
