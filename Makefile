@@ -35,26 +35,24 @@ stack-up: setup
 stack-down:
 	bin/stack down
 
+# Before serving, under either interface: migrations, document indexes, static files, demo data
+# and, when DJANGO_SUPERUSER_USERNAME/PASSWORD are set, the superuser.
+PREPARE = set -e; \
+  $(PY) manage.py migrate --noinput; \
+  $(PY) manage.py ensure_document_indexes; \
+  $(PY) manage.py collectstatic --noinput -v0; \
+  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
+  if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
+    $(PY) manage.py ensure_superuser; fi
+
 # Plain HTTP on loopback: no HTTPS redirect or Secure cookies unless DJANGO_HTTPS says otherwise.
 run: setup
-	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '\
-	  set -e; \
-	  $(PY) manage.py migrate --noinput; \
-	  $(PY) manage.py ensure_document_indexes; \
-	  $(PY) manage.py collectstatic --noinput -v0; \
-	  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
-	  if [ -n "$${DJANGO_SUPERUSER_USERNAME:-}" ] && [ -n "$${DJANGO_SUPERUSER_PASSWORD:-}" ]; then \
-	    $(PY) manage.py ensure_superuser; fi; \
+	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '$(PREPARE); \
 	  exec $(VENV)/bin/gunicorn -c config/gunicorn.conf.py catalog_service.wsgi'
 
 # The same service under ASGI: gunicorn with uvicorn workers (config/gunicorn_asgi.conf.py).
 run-asgi: setup
-	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '\
-	  set -e; \
-	  $(PY) manage.py migrate --noinput; \
-	  $(PY) manage.py ensure_document_indexes; \
-	  $(PY) manage.py collectstatic --noinput -v0; \
-	  $(PY) manage.py seed_catalog --if-empty --categories $(DEMO_CATEGORIES) --products $(DEMO_PRODUCTS); \
+	$(WITH_SECRET) DJANGO_HTTPS="$${DJANGO_HTTPS:-false}" bin/with-stack bash -c '$(PREPARE); \
 	  exec $(VENV)/bin/gunicorn -c config/gunicorn_asgi.conf.py catalog_service.asgi:application'
 
 # The routing tests need two replicas; bin/with-stack keeps a stack the environment names.

@@ -440,6 +440,8 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument(
         "--out", type=Path, default=None, help="results directory (default loadtests/results)"
     )
+    parser.add_argument("--profile-page-size", type=int, default=None,
+                        help="page size of the profiling pass (default: the first measured)")  # fmt: skip
     parser.add_argument("--profile", nargs="?", const="ours-uncached", default="",
                         help="sample these variants (comma-separated) with py-spy")  # fmt: skip
     parser.add_argument("--guard-uncached", type=float, default=GUARD_THRESHOLDS["uncached"],
@@ -488,7 +490,8 @@ def main(argv: list[str] | None = None) -> Path:
         memory = {i: profiling.worker_memory_mb(m.pid) for i, m in masters.items()}
         for variant in filter(None, args.profile.split(",")):
             interface = next(v.interface for v in VARIANTS if v.name == variant)
-            profile(env, bases, mode, out, masters[interface].pid, variant)
+            size = args.profile_page_size or mode.page_sizes[0]
+            profile(env, bases, mode, out, masters[interface].pid, variant, size)
         deep = deep_pages(base, roots[0], mode.deep_pages)  # before the mix, whose load lingers
         if mode.mix:
             log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
@@ -541,21 +544,26 @@ def measure(
 
 
 def profile(
-    env: dict[str, str], bases: dict[str, str], mode: Mode, out: Path, master_pid: int, name: str
+    env: dict[str, str],
+    bases: dict[str, str],
+    mode: Mode,
+    out: Path,
+    master_pid: int,
+    name: str,
+    size: int,
 ) -> None:
     """Load one variant once more with py-spy on every worker; write profile-<variant>.md and the
     collapsed stacks (a separate pass, so sampling does not touch the measured figures)."""
     variant = next(v for v in VARIANTS if v.name == name)
-    size = mode.page_sizes[0]
     log(f"profiling {variant.name}, {size} items, for {mode.seconds} s")
     started = profiling.start_recording(
-        profiling.worker_pids(master_pid), mode.seconds, out, f"stacks-{name}"
+        profiling.worker_pids(master_pid), mode.seconds, out, f"stacks-{name}-{size}"
     )
     (out / "profile-run").mkdir(exist_ok=True)
     run_locust(env, bases[variant.interface], variant, mode, out / "profile-run", size)
     summary = profiling.summarise(profiling.finish_recording(started))
     title = f"# Profile: {variant.name}, {size}-item pages, under load"
-    (out / f"profile-{name}.md").write_text(f"{title}\n\n{summary}")
+    (out / f"profile-{name}-{size}.md").write_text(f"{title}\n\n{summary}")
 
 
 if __name__ == "__main__":

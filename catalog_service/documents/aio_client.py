@@ -13,7 +13,7 @@ from django.conf import settings
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
-from catalog_service.documents.monitoring import recorder
+from catalog_service.documents.client import client_options
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncMongoClient] = weakref.WeakKeyDictionary()
 
@@ -23,16 +23,7 @@ def get_async_client() -> AsyncMongoClient:
     loop = asyncio.get_running_loop()
     client = _clients.get(loop)
     if client is None:
-        config = settings.MONGODB
-        client = AsyncMongoClient(
-            config["URL"],
-            serverSelectionTimeoutMS=config["SERVER_SELECTION_TIMEOUT_MS"],
-            connectTimeoutMS=config["CONNECT_TIMEOUT_MS"],
-            timeoutMS=config["OPERATION_TIMEOUT_MS"],
-            appname="catalog-async",
-            tz_aware=True,
-            event_listeners=[recorder],
-        )
+        client = AsyncMongoClient(**client_options(appname="catalog-async"))
         _clients[loop] = client
     return client
 

@@ -23,6 +23,20 @@ _client: MongoClient | None = None
 _client_pid: int | None = None
 
 
+def client_options(*, appname: str) -> dict:
+    """Return the keyword arguments of this service's MongoDB clients, blocking or asyncio."""
+    config = settings.MONGODB
+    return {
+        "host": config["URL"],
+        "serverSelectionTimeoutMS": config["SERVER_SELECTION_TIMEOUT_MS"],
+        "connectTimeoutMS": config["CONNECT_TIMEOUT_MS"],
+        "timeoutMS": config["OPERATION_TIMEOUT_MS"],
+        "appname": appname,
+        "tz_aware": True,
+        "event_listeners": [recorder],
+    }
+
+
 def get_client() -> MongoClient:
     """Return this process's MongoClient, creating it on first use."""
     global _client, _client_pid
@@ -31,16 +45,7 @@ def get_client() -> MongoClient:
         return _client
     with _lock:
         if _client is None or _client_pid != pid:
-            config = settings.MONGODB
-            _client = MongoClient(
-                config["URL"],
-                serverSelectionTimeoutMS=config["SERVER_SELECTION_TIMEOUT_MS"],
-                connectTimeoutMS=config["CONNECT_TIMEOUT_MS"],
-                timeoutMS=config["OPERATION_TIMEOUT_MS"],
-                appname="catalog",
-                tz_aware=True,
-                event_listeners=[recorder],
-            )
+            _client = MongoClient(**client_options(appname="catalog"))
             _client_pid = pid
     return _client
 
