@@ -31,7 +31,7 @@ from bson.decimal128 import Decimal128
 from django.db import connections, router
 
 from catalog.api.cursors import Cursor
-from catalog.api.params import ListingQuery, attribute_candidates
+from catalog.api.params import LISTING_FIELDS, ListingQuery, attribute_candidates
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
 from categories.models import Category
@@ -86,14 +86,41 @@ Steps = Generator[Sql | Find, Any, Any]
 
 
 CENT = Decimal("0.01")
+# IEEE 754-2008 decimal128, binary integer decimal encoding (the BSON Decimal128 layout).
+_BID_EXPONENT_BIAS = 6176
+_BID_COEFFICIENT_HIGH_MASK = (1 << 49) - 1
 
 
 def price_text(value: Any) -> str | None:
     """Return a stored price as the API's decimal string (two places)."""
     if value is None:
         return None
-    number = value.to_decimal() if isinstance(value, Decimal128) else Decimal(value)
+    if isinstance(value, Decimal128):
+        cents = _cents_text(value)
+        if cents is not None:
+            return cents
+        number = value.to_decimal()
+    else:
+        number = Decimal(value)
     return str(number if number.as_tuple().exponent == -2 else number.quantize(CENT))
+
+
+def _cents_text(value: Decimal128) -> str | None:
+    """Return the text of a Decimal128 stored with exactly two decimal places (how prices are
+    written), read straight from its bits; None for anything else (the general path then).
+
+    ``Decimal128.to_decimal`` is pure Python and was the largest single cost of a 100-item
+    page (13 % of its samples under load); this is a few integer operations.
+    """
+    bid = value.bid
+    high = int.from_bytes(bid[8:], "little")
+    if (high >> 61) & 0b11 == 0b11:  # the second form (huge coefficients), infinities, NaNs
+        return None
+    if ((high >> 49) & 0x3FFF) - _BID_EXPONENT_BIAS != -2:
+        return None
+    coefficient = ((high & _BID_COEFFICIENT_HIGH_MASK) << 64) | int.from_bytes(bid[:8], "little")
+    digits = str(coefficient).rjust(3, "0")
+    return f"{'-' if high >> 63 else ''}{digits[:-2]}.{digits[-2:]}"
 
 
 def run_steps(steps: Steps) -> Any:
@@ -170,6 +197,8 @@ def _item(row: dict[str, Any], fields: Iterable[str], url_for: Callable[[int], s
         "images": row.get("images") or [],
         "url": url_for(row["id"]),
     }
+    if fields == LISTING_FIELDS:  # the usual request: every field, already in the API's order
+        return full
     return {name: full[name] for name in fields}
 
 
