@@ -501,7 +501,7 @@ def main(argv: list[str] | None = None) -> Path:
     meta = {
         "timestamp": timestamp, "mode": name, "products": mode.products, "categories": mode.categories,
         "seconds": mode.seconds, "users": mode.users, "workers": int(env["WEB_CONCURRENCY"]),
-        "worker_class": env.get("GUNICORN_WORKER_CLASS", "sync"), "page_sizes": list(mode.page_sizes),
+        "worker_class": env.get("GUNICORN_WORKER_CLASS", "gthread"), "page_sizes": list(mode.page_sizes),
         "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
         "mix_skipped": None if mode.mix else "not run in this mode (see MODES in loadtests/bench.py).",
         "worker_memory_mb": memory["wsgi"], "asgi_worker_memory_mb": memory["asgi"],

@@ -44,7 +44,7 @@ def load_config(monkeypatch):
 def test_defaults_sync_workers_from_the_cpus_with_timeouts_and_recycling(load_config):
     config = load_config()
     cpus = len(os.sched_getaffinity(0))
-    assert (config["worker_class"], config["threads"], config["workers"]) == ("sync", 1, 2 * cpus + 1)
+    assert (config["worker_class"], config["threads"], config["workers"]) == ("gthread", 4, 2 * cpus + 1)
     assert (config["timeout"], config["graceful_timeout"]) == (30, 30)
     assert (config["max_requests"], config["max_requests_jitter"]) == (5000, 500)
     assert (config["reuse_port"], config["preload_app"]) == (False, False)

@@ -40,6 +40,7 @@ def check(*aliases):
 
 
 def test_the_check_passes_for_the_configured_workers_and_fails_past_max_connections(monkeypatch, settings):
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "sync")  # one thread: 2 connections per worker below
     monkeypatch.setenv("WEB_CONCURRENCY", "2")
     check("default", "replica1")  # no error
 
