@@ -138,7 +138,7 @@ def markdown(results: list[Result], measured: list[Ratio], meta: dict[str, Any],
     memory, asgi_memory = meta.get("worker_memory_mb"), meta.get("asgi_worker_memory_mb")
     if memory:
         lines += ["", "Resident memory of each gunicorn worker after the run: "
-                  + ", ".join(f"{mb:.0f} MB" for mb in memory) + " (sync, WSGI); "
+                  + ", ".join(f"{mb:.0f} MB" for mb in memory) + " (WSGI); "
                   + ", ".join(f"{mb:.0f} MB" for mb in asgi_memory or []) + " (uvicorn, ASGI). "
                   "Target: under 150 MB."]  # fmt: skip
     if deep:
