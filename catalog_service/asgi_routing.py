@@ -8,31 +8,20 @@ and uvicorn workers the async ones, which lets one test suite run against both.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpRequest, HttpResponseBase
 
+from catalog_service.middleware_modes import BothModesMiddleware
 
-class AsgiURLConfMiddleware:
-    sync_capable = True
-    async_capable = True
 
-    def __init__(self, get_response: Callable[..., HttpResponseBase | Awaitable[HttpResponseBase]]) -> None:
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+class AsgiURLConfMiddleware(BothModesMiddleware):
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         if isinstance(request, ASGIRequest):  # an ASGI server with a sync chain: still its URLs
             request.urlconf = settings.ASGI_URLCONF
         return self.get_response(request)
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         if isinstance(request, ASGIRequest):
             request.urlconf = settings.ASGI_URLCONF
         return await self.get_response(request)

@@ -332,10 +332,10 @@ def warm_up(base: str, variant: Variant, slugs: list[str], page_size: int) -> No
 
 
 def run_locust(
-    env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path, page_size: int
+    env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path, page_size: int, slugs: list[str]
 ) -> Result:
     locust_env = {**env, "BENCH_PATH": variant.path, "BENCH_PAGE_SIZE": str(page_size)}
-    locust_env["BENCH_SLUGS"] = ",".join(all_slugs(base))
+    locust_env["BENCH_SLUGS"] = ",".join(slugs)
     if variant.max_items:
         locust_env["BENCH_MAX_ITEMS"] = str(variant.max_items)
     prefix = out / f"{variant.name}-{page_size}"
@@ -485,13 +485,14 @@ def main(argv: list[str] | None = None) -> Path:
             processes.append(masters[interface])
         roots = root_slugs(base)
         trips = count_round_trips(env, roots[0], mode.page_sizes)
-        results = measure(env, bases, mode, out, all_slugs(base), trips)
+        slugs = all_slugs(base)
+        results = measure(env, bases, mode, out, slugs, trips)
         # after the run, before anything else
         memory = {i: profiling.worker_memory_mb(m.pid) for i, m in masters.items()}
         for variant in filter(None, args.profile.split(",")):
             interface = next(v.interface for v in VARIANTS if v.name == variant)
             size = args.profile_page_size or mode.page_sizes[0]
-            profile(env, bases, mode, out, masters[interface].pid, variant, size)
+            profile(env, bases, mode, out, masters[interface].pid, variant, size, slugs)
         deep = deep_pages(base, roots[0], mode.deep_pages)  # before the mix, whose load lingers
         if mode.mix:
             log(f"shoppers and staff: {mode.users} users for {max(mode.seconds, 6)} s")
@@ -536,7 +537,7 @@ def measure(
             base = bases[variant.interface]
             warm_up(base, variant, slugs, size)
             log(f"{variant.name}, {size} items: {mode.users} users for {mode.seconds} s")
-            result = run_locust(env, base, variant, mode, out, size)
+            result = run_locust(env, base, variant, mode, out, size, slugs)
             result.sql_queries, result.mongo_round_trips = trips.get((variant.name, size), ({}, 0))
             results.append(result)
             log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
@@ -551,6 +552,7 @@ def profile(
     master_pid: int,
     name: str,
     size: int,
+    slugs: list[str],
 ) -> None:
     """Load one variant once more with py-spy on every worker; write profile-<variant>.md and the
     collapsed stacks (a separate pass, so sampling does not touch the measured figures)."""
@@ -560,7 +562,7 @@ def profile(
         profiling.worker_pids(master_pid), mode.seconds, out, f"stacks-{name}-{size}"
     )
     (out / "profile-run").mkdir(exist_ok=True)
-    run_locust(env, bases[variant.interface], variant, mode, out / "profile-run", size)
+    run_locust(env, bases[variant.interface], variant, mode, out / "profile-run", size, slugs)
     summary = profiling.summarise(profiling.finish_recording(started))
     title = f"# Profile: {variant.name}, {size}-item pages, under load"
     (out / f"profile-{name}-{size}.md").write_text(f"{title}\n\n{summary}")

@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 import time
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import psycopg
@@ -29,6 +26,7 @@ from psycopg_pool import AsyncConnectionPool
 from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
 from catalog_service.db.health import LAG_SAMPLE_INTERVAL, replica_health
 from catalog_service.db.router import read_alias
+from catalog_service.documents.monitoring import Recordings
 
 log = logging.getLogger("catalog_service.db.routing")
 
@@ -79,32 +77,8 @@ async def close_pools() -> None:
         await pool.close()
 
 
-class _Recorder:
-    """Collects ``(alias, sql)`` of every statement while a recording is active (tests, bench)."""
-
-    def __init__(self) -> None:
-        self._recordings: list[list[tuple[str, str]]] = []
-        self._lock = threading.Lock()
-
-    def add(self, alias: str, sql: str) -> None:
-        if self._recordings:
-            with self._lock:
-                for recording in self._recordings:
-                    recording.append((alias, sql))
-
-    @contextmanager
-    def record(self) -> Iterator[list[tuple[str, str]]]:
-        recording: list[tuple[str, str]] = []
-        with self._lock:
-            self._recordings.append(recording)
-        try:
-            yield recording
-        finally:
-            with self._lock:
-                self._recordings.remove(recording)
-
-
-statements = _Recorder()
+# (alias, sql) of every statement, while a recording is active (tests, the benchmark's counts).
+statements: Recordings[tuple[str, str]] = Recordings()
 
 
 async def fetchall(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
@@ -132,7 +106,7 @@ async def fetchall(sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
             continue
         except psycopg.Error as exc:
             raise OperationalError(str(exc)) from exc
-        statements.add(alias, sql)
+        statements.add((alias, sql))
         return rows
 
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.core.signing import BadSignature
 from django.http import HttpRequest, HttpResponseBase
 
 from catalog_service.db import state
+from catalog_service.middleware_modes import BothModesMiddleware
 
 PIN_COOKIE = "db_pin"
 PIN_SALT = "catalog_service.db.pin"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
-class PrimaryPinningMiddleware:
+class PrimaryPinningMiddleware(BothModesMiddleware):
     """Give each request its routing state; pin clients to the primary after they write.
 
     An unsafe request (POST, PUT, PATCH, DELETE: Admin saves included) reads from the primary
@@ -25,22 +23,12 @@ class PrimaryPinningMiddleware:
     are allowed to lag, so it sees its own writes. A safe request that wrote pins it too.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase | Awaitable[HttpResponseBase]]):
-        self.get_response = get_response
-        if iscoroutinefunction(get_response):
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if iscoroutinefunction(self):
-            return self.__acall__(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         with state.scope(self._begin(request)) as current:
             response = self.get_response(request)
         return self._finish(request, response, current)
 
-    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         with state.scope(self._begin(request)) as current:
             response = await self.get_response(request)
         return self._finish(request, response, current)

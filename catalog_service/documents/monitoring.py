@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pymongo import monitoring
+
+T = TypeVar("T")
 
 # Handshakes and topology checks are not the application's round trips.
 IGNORED_COMMANDS = frozenset(
@@ -15,31 +17,24 @@ IGNORED_COMMANDS = frozenset(
 )
 
 
-class CommandRecorder(monitoring.CommandListener):
-    """Appends every started application command to each active recording."""
+class Recordings(Generic[T]):
+    """Appends entries to every recording active at the time, from any thread (tests and the
+    benchmark's round-trip counts open recordings; nothing is kept otherwise)."""
 
     def __init__(self) -> None:
-        self._recordings: list[list[dict[str, Any]]] = []
+        self._recordings: list[list[T]] = []
         self._lock = threading.Lock()
 
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if not self._recordings or event.command_name in IGNORED_COMMANDS:
-            return
-        entry = {"name": event.command_name, "command": event.command}
-        with self._lock:
-            for recording in self._recordings:
-                recording.append(entry)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        pass
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        pass
+    def add(self, entry: T) -> None:
+        if self._recordings:
+            with self._lock:
+                for recording in self._recordings:
+                    recording.append(entry)
 
     @contextmanager
-    def record(self) -> Iterator[list[dict[str, Any]]]:
-        """Collect the commands sent while the block runs, from any thread."""
-        recording: list[dict[str, Any]] = []
+    def record(self) -> Iterator[list[T]]:
+        """Collect the entries added while the block runs."""
+        recording: list[T] = []
         with self._lock:
             self._recordings.append(recording)
         try:
@@ -47,6 +42,20 @@ class CommandRecorder(monitoring.CommandListener):
         finally:
             with self._lock:
                 self._recordings.remove(recording)
+
+
+class CommandRecorder(Recordings[dict[str, Any]], monitoring.CommandListener):
+    """Records every started application command."""
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name not in IGNORED_COMMANDS:
+            self.add({"name": event.command_name, "command": event.command})
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
 
 
 recorder = CommandRecorder()
