@@ -138,9 +138,14 @@ def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client,
     # is about the rebuild lock, so its connections wait up to a second for a reply.
     pool = cache.client.get_client().connection_pool
     timeout = pool.connection_kwargs.get("socket_timeout")
-    pool.disconnect()
-    pool.connection_kwargs["socket_timeout"] = 1.0
-    request.addfinalizer(lambda: (pool.connection_kwargs.update(socket_timeout=timeout), pool.disconnect()))
+
+    def use_socket_timeout(seconds):  # new connection objects: existing ones keep their own timeout
+        pool.disconnect()
+        pool.reset()
+        pool.connection_kwargs["socket_timeout"] = seconds
+
+    use_socket_timeout(1.0)
+    request.addfinalizer(lambda: use_socket_timeout(timeout))
     warm = [pool.get_connection() for _ in range(200)]
     for connection in warm:
         pool.release(connection)
