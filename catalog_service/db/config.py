@@ -19,6 +19,12 @@ CONN_MAX_AGE = 600
 # so a dead replica costs a request at most this much before failover.
 CONNECT_TIMEOUT_SECONDS = 2
 
+# PostgreSQL's JIT compiles a statement whose estimated cost passes jit_above_cost (100,000),
+# which a recursive CTE's guessed row count reaches easily: the 100-item subtree listing then
+# spent 19 ms compiling to run 3 ms. OLTP statements never win that back, so every session
+# turns it off (a startup option: no extra round trip, and nothing to count in query budgets).
+SESSION_OPTIONS = "-c jit=off"
+
 
 def replica_alias(index: int) -> str:
     """Return the alias of the replica at ``index`` (0-based): replica1, replica2, ..."""
@@ -35,12 +41,22 @@ def database_entry(
     transaction on the server: no server-side cursors (``iterator()`` would declare one that a
     later fetch looks for in another session), and no prepared statements (Django's default,
     ``prepare_threshold`` None, kept explicit). Persistent connections (``CONN_MAX_AGE``) stay:
-    they are connections to PgBouncer, which is what makes them cheap.
+    they are connections to PgBouncer, which is what makes them cheap. PgBouncer refuses the
+    ``options`` startup parameter, so behind it ``jit = off`` belongs to the server's
+    configuration (docker-compose sets it).
     """
-    options = {"connect_timeout": CONNECT_TIMEOUT_SECONDS, "application_name": application_name}
+    options: dict[str, Any] = {
+        "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+        "application_name": application_name,
+    }
     if pgbouncer:
         options["prepare_threshold"] = None
-    options.update(url_config.get("OPTIONS", {}))
+    else:
+        options["options"] = SESSION_OPTIONS
+    url_options = dict(url_config.get("OPTIONS", {}))
+    if "options" in url_options and not pgbouncer:
+        url_options["options"] = f"{SESSION_OPTIONS} {url_options['options']}"
+    options.update(url_options)
     return {
         **url_config,
         # Django's PostgreSQL backend, plus failover on replicas and write tracking on the primary.

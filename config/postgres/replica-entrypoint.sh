@@ -9,5 +9,7 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   chmod 0700 "$PGDATA"
 fi
 # A hot standby refuses to start with fewer connections than the primary allows (its -c is not
-# in the cloned postgresql.conf): keep MAX_CONNECTIONS equal to the primary's.
-exec postgres -c hot_standby=on -c hot_standby_feedback=on -c max_connections="${MAX_CONNECTIONS:-200}"
+# in the cloned postgresql.conf): keep MAX_CONNECTIONS equal to the primary's. JIT is off as on
+# the primary: the service's sessions reach it through PgBouncer, which cannot pass it per session.
+exec postgres -c hot_standby=on -c hot_standby_feedback=on -c max_connections="${MAX_CONNECTIONS:-200}" \
+  -c jit=off
