@@ -1,13 +1,15 @@
 """The benchmark runner: every listing variant under the same load, side by side, in one run.
 
     make bench                     # 100,000 products, 300 categories
-    make bench-quick               # 20,000 products, about two minutes
+    make bench-quick               # 20,000 products, about five minutes
     bin/with-stack .venv/bin/python -m loadtests.bench --tiny --out /tmp/bench   # seconds (tests)
 
 It uses the stack the environment names (``bin/with-stack`` starts it), in databases of its own
 (``bench_catalog`` unless ``--database``), seeds the catalog when its size differs, starts
 gunicorn with ``config/gunicorn.conf.py`` and production settings on 127.0.0.1, and runs Locust
-headless, bounded in time, against each variant in turn. Results go to
+headless, bounded in time, against each variant in turn (twice, in alternating order). When the
+stack's MongoDB is the stand-in, the run reads from an in-memory stand-in of its own
+(``loadtests/standin.py`` says why; ``--stack-mongodb`` keeps the stack's). Results go to
 ``loadtests/results/<timestamp>/`` and ``loadtests/results/latest/``: report.md, report.json,
 Locust's HTML and CSV files, and PNG plots.
 """
@@ -33,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from loadtests import profiling
+from loadtests import profiling, standin
 from loadtests.report import Result, guard_failures, write_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,15 +89,16 @@ class Mode:
     deep_pages: int
     page_sizes: tuple[int, ...] = (24, 100)
     mix: bool = True
+    rounds: int = 2  # each variant is measured this many times, in alternating order
 
 
 MODES = {
-    "default": Mode(100_000, 300, 20, 50, 400),
-    "quick": Mode(20_000, 60, 7, 50, 100),
-    "tiny": Mode(300, 6, 2, 5, 5, page_sizes=(24,)),  # proves the runner works, in seconds
+    "default": Mode(100_000, 300, 10, 50, 400),
+    "quick": Mode(20_000, 60, 6, 50, 100),
+    "tiny": Mode(300, 6, 2, 5, 5, page_sizes=(24,), rounds=1),  # proves the runner works, in seconds
     # At 1,000,000 the mix's document-driven filters scan the stand-in (it has no secondary
     # indexes) until it stops answering; the large run is about the variants and deep pages.
-    "large": Mode(1_000_000, 300, 20, 50, 1000, mix=False),
+    "large": Mode(1_000_000, 300, 10, 50, 1000, mix=False),
 }
 # The regression guard (issue 11): the run fails when a guarded ratio falls under its threshold.
 # These are the runner's settings; --guard-uncached / --guard-cached override them.
@@ -332,13 +335,20 @@ def warm_up(base: str, variant: Variant, slugs: list[str], page_size: int) -> No
 
 
 def run_locust(
-    env: dict[str, str], base: str, variant: Variant, mode: Mode, out: Path, page_size: int, slugs: list[str]
+    env: dict[str, str],
+    base: str,
+    variant: Variant,
+    mode: Mode,
+    out: Path,
+    page_size: int,
+    slugs: list[str],
+    suffix: str = "",
 ) -> Result:
     locust_env = {**env, "BENCH_PATH": variant.path, "BENCH_PAGE_SIZE": str(page_size)}
     locust_env["BENCH_SLUGS"] = ",".join(slugs)
     if variant.max_items:
         locust_env["BENCH_MAX_ITEMS"] = str(variant.max_items)
-    prefix = out / f"{variant.name}-{page_size}"
+    prefix = out / f"{variant.name}-{page_size}{suffix}"
     command = [
         PYTHON, "-m", "locust", "-f", "loadtests/locustfile.py", "VariantUser", "--headless",
         "-u", str(mode.users), "-r", str(mode.users), "-t", f"{mode.seconds}s", "--stop-timeout", "5",
@@ -411,29 +421,30 @@ def machine() -> dict[str, Any]:
             "system": platform.platform()}  # fmt: skip
 
 
-def mongodb_server(env: dict[str, str]) -> str:
+def mongodb_server(env: dict[str, str], *, own_standin: bool) -> str:
+    """Name the MongoDB the run reads from, for the report."""
     import pymongo
 
-    client = pymongo.MongoClient(env.get("MONGODB_URL", "mongodb://127.0.0.1:57017/?directConnection=true"),
-                                 serverSelectionTimeoutMS=2000)  # fmt: skip
-    version = client.server_info().get("version", "?")
-    status = subprocess.run([str(ROOT / "bin" / "stack"), "status"], capture_output=True, text=True).stdout
-    standin = any("mongo" in line and "standin" in line for line in status.splitlines())
-    if standin:
-        return f"mongo-java-server 1.46 stand-in (declares MongoDB {version})"
+    with pymongo.MongoClient(env["MONGODB_URL"], serverSelectionTimeoutMS=2000) as client:
+        version = client.server_info().get("version", "?")
+    if own_standin:
+        return f"mongo-java-server 1.46 stand-in, in memory, the runner's own (declares MongoDB {version})"
+    if standin.stack_runs_standin() and f"127.0.0.1:{standin.stack_mongodb_port()}" in env["MONGODB_URL"]:
+        return f"mongo-java-server 1.46 stand-in, file-backed (declares MongoDB {version})"
     return f"MongoDB {version}"
 
 
 def main(argv: list[str] | None = None) -> Path:
     parser = argparse.ArgumentParser(description="Benchmark the listing variants side by side.")
     size = parser.add_mutually_exclusive_group()
-    size.add_argument("--quick", action="store_true", help="20,000 products, about two minutes")
+    size.add_argument("--quick", action="store_true", help="20,000 products, about five minutes")
     size.add_argument("--tiny", action="store_true", help="a few hundred products, seconds (the test suite)")
     size.add_argument("--large", action="store_true", help="1,000,000 products, for deep pages")
     parser.add_argument("--products", type=int, help="catalog size (overrides the mode's)")
     parser.add_argument("--categories", type=int)
-    parser.add_argument("--seconds", type=int, help="load per variant")
+    parser.add_argument("--seconds", type=int, help="load per variant and round")
     parser.add_argument("--users", type=int)
+    parser.add_argument("--rounds", type=int, help="measurements of each variant (alternating order)")
     parser.add_argument(
         "--database", default=None, help="database name (default bench_catalog, or bench_tiny)"
     )
@@ -444,6 +455,8 @@ def main(argv: list[str] | None = None) -> Path:
                         help="page size of the profiling pass (default: the first measured)")  # fmt: skip
     parser.add_argument("--profile", nargs="?", const="ours-uncached", default="",
                         help="sample these variants (comma-separated) with py-spy")  # fmt: skip
+    parser.add_argument("--stack-mongodb", action="store_true",
+                        help="use the stack's MongoDB even when it is the file-backed stand-in")  # fmt: skip
     parser.add_argument("--guard-uncached", type=float, default=GUARD_THRESHOLDS["uncached"],
                         help="fail when ours uncached ÷ limit falls under this (0: off)")  # fmt: skip
     parser.add_argument("--guard-cached", type=float, default=GUARD_THRESHOLDS["cached"],
@@ -459,6 +472,7 @@ def main(argv: list[str] | None = None) -> Path:
         deep_pages=base_mode.deep_pages,
         page_sizes=base_mode.page_sizes,
         mix=base_mode.mix,
+        rounds=args.rounds or base_mode.rounds,
     )
     # The tiny mode proves the runner works (the test suite); its figures guard nothing.
     thresholds = {} if args.tiny else {"uncached": args.guard_uncached, "cached": args.guard_cached}
@@ -474,11 +488,18 @@ def main(argv: list[str] | None = None) -> Path:
     bases = {"wsgi": base, "asgi": f"http://127.0.0.1:{free_port()}"}
 
     ensure_database(env, database)
-    mongodb = mongodb_server(env)  # asked before the load: a busy server may not answer after it
-    seeded_in = prepare_catalog(env, mode)
-    processes = [start_relay(env, out)]
+    processes: list[subprocess.Popen] = []
+    own_standin = not args.stack_mongodb and standin.stack_runs_standin()
+    if own_standin:
+        log("starting an in-memory MongoDB stand-in for the run (see loadtests/standin.py)")
+        mongo, env["MONGODB_URL"] = standin.start(free_port(), mode.products, out / "mongodb.log")
+        processes.append(mongo)
     mix: dict[str, Any] = {}
     try:
+        # asked before the load: a busy server may not answer after it
+        mongodb = mongodb_server(env, own_standin=own_standin)
+        seeded_in = prepare_catalog(env, mode)
+        processes.append(start_relay(env, out))
         masters = {}
         for interface, url in bases.items():
             masters[interface] = start_server(env, out, interface, int(url.rsplit(":", 1)[1]))
@@ -501,7 +522,8 @@ def main(argv: list[str] | None = None) -> Path:
         stop(processes)
     meta = {
         "timestamp": timestamp, "mode": name, "products": mode.products, "categories": mode.categories,
-        "seconds": mode.seconds, "users": mode.users, "workers": int(env["WEB_CONCURRENCY"]),
+        "seconds": mode.seconds, "rounds": mode.rounds, "users": mode.users,
+        "workers": int(env["WEB_CONCURRENCY"]),
         "worker_class": env.get("GUNICORN_WORKER_CLASS", "gthread"), "page_sizes": list(mode.page_sizes),
         "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
         "mix_skipped": None if mode.mix else "not run in this mode (see MODES in loadtests/bench.py).",
@@ -528,20 +550,43 @@ def measure(
     slugs: list[str],
     trips: dict[tuple[str, int], tuple[dict[str, int], int]],
 ) -> list[Result]:
-    """Run every variant at every page size in turn; return their results."""
+    """Run every variant at every page size, in ``mode.rounds`` rounds of alternating order (so
+    a drift during the run, such as a server warming up, favours no variant); return their
+    results, each averaged over its rounds."""
     results = []
     for size in mode.page_sizes:
-        for variant in VARIANTS:
-            if not variant.every_size and size != mode.page_sizes[0]:
-                continue
-            base = bases[variant.interface]
-            warm_up(base, variant, slugs, size)
-            log(f"{variant.name}, {size} items: {mode.users} users for {mode.seconds} s")
-            result = run_locust(env, base, variant, mode, out, size, slugs)
+        variants = [v for v in VARIANTS if v.every_size or size == mode.page_sizes[0]]
+        rounds: dict[str, list[Result]] = {v.name: [] for v in variants}
+        for number in range(mode.rounds):
+            for variant in variants if number % 2 == 0 else variants[::-1]:
+                base = bases[variant.interface]
+                warm_up(base, variant, slugs, size)
+                log(f"{variant.name}, {size} items, round {number + 1}: {mode.users} users, {mode.seconds} s")
+                suffix = f"-round{number + 1}" if mode.rounds > 1 else ""
+                result = run_locust(env, base, variant, mode, out, size, slugs, suffix)
+                rounds[variant.name].append(result)
+                log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
+        for variant in variants:
+            result = averaged(rounds[variant.name])
             result.sql_queries, result.mongo_round_trips = trips.get((variant.name, size), ({}, 0))
             results.append(result)
-            log(f"{variant.name}: {result.rps} req/s, p50 {result.p50_ms} ms, {result.failures} failures")
     return results
+
+
+def averaged(rounds: list[Result]) -> Result:
+    """One result from a variant's rounds: requests and failures summed, rates and latencies
+    averaged."""
+    first = rounds[0]
+
+    def mean(values: list[float]) -> float:
+        return round(sum(values) / len(values), 1)
+
+    return Result(
+        first.variant, first.description, first.page_size,
+        requests=sum(r.requests for r in rounds), failures=sum(r.failures for r in rounds),
+        rps=mean([r.rps for r in rounds]), p50_ms=mean([r.p50_ms for r in rounds]),
+        p95_ms=mean([r.p95_ms for r in rounds]), p99_ms=mean([r.p99_ms for r in rounds]),
+    )  # fmt: skip
 
 
 def profile(

@@ -116,7 +116,13 @@ def markdown(results: list[Result], measured: list[Ratio], meta: dict[str, Any],
         f"MongoDB: {meta['mongodb']}. "
         f"Catalog: {meta['products']:,} products in {meta['categories']} categories"
         + (f" (seeded in {meta['seeded_in_seconds']:.0f} s)" if meta.get("seeded_in_seconds") else "")
-        + f". Locust: {meta['users']} users, {meta['seconds']} s per variant and page size; gunicorn "
+        + f". Locust: {meta['users']} users, {meta['seconds']} s per variant and page size"
+        + (
+            f", in {meta['rounds']} rounds of alternating order (figures: their mean)"
+            if meta.get("rounds", 1) > 1
+            else ""
+        )
+        + "; gunicorn "
         f"{meta['workers']} {meta.get('worker_class', 'sync')} workers (WSGI) or {meta['workers']} uvicorn "
         "workers (ASGI, the asgi-* variants) on 127.0.0.1, load generator on the same machine.",
         "",
