@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-
-from django.utils.http import urlencode
+from urllib.parse import urlencode
 
 from catalog.api import cursors
 from catalog.api.params import ListingQuery
@@ -27,7 +26,7 @@ def product_generation_key(product_id: int) -> str:
 def listing_key(*, base_url: str, slug: str, query: ListingQuery) -> str:
     """The key of one listing page: the category, and the normalized query (parameters sorted,
     defaults filled in, the cursor re-encoded), under the URL the links in it point to."""
-    params = query.canonical_params()
+    params = query.canonical_params()  # str pairs: the standard library's urlencode suffices
     if query.cursor is not None:
         params.append(("cursor", cursors.encode(query.cursor)))
     return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params))}"

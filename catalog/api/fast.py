@@ -28,7 +28,7 @@ def wants_json(request: HttpRequest) -> bool:
     browser gets the browsable API). Anything unusual takes the DRF path, which negotiates."""
     if request.GET.get("format", "json") != "json":
         return False
-    accept = request.headers.get("Accept", "")
+    accept = request.META.get("HTTP_ACCEPT", "")  # request.headers would copy every header
     if not accept:
         return True
     if "html" in accept:

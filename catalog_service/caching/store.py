@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import DatabaseError
 from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
@@ -132,14 +132,15 @@ def _read(key: str, generation_key: str) -> tuple[int | None, dict[str, Any] | N
     unavailable."""
 
     def call() -> tuple[int | None, dict[str, Any] | None, bool]:
+        backend = caches["default"]  # once: each use of the ``cache`` proxy looks it up again
         keys = [
-            cache.make_key(generation_key),
-            cache.make_key(key),
-            cache.make_key(_recent_key(generation_key)),
+            backend.make_key(generation_key),
+            backend.make_key(key),
+            backend.make_key(_recent_key(generation_key)),
         ]
-        values = _raw().mget(keys)
+        values = backend.client.get_client(write=True).mget(keys)
         generation = int(values[0]) if values[0] is not None else None
-        entry = cache.client.decode(values[1]) if values[1] is not None else None
+        entry = backend.client.decode(values[1]) if values[1] is not None else None
         return generation, entry, values[2] is not None
 
     return _guard(call)
