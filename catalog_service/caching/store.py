@@ -66,6 +66,24 @@ def _raw() -> Any:
     return cache.client.get_client(write=True)
 
 
+def _mget(client: Any, keys: list[str]) -> list[bytes | None]:
+    """MGET on a connection of ``client``'s pool, without redis-py's command dispatch (its retry
+    wrapper, response callbacks and metrics hooks), which cost about a third of a cache hit's
+    Redis call: 186 against 119 µs of CPU here for the same MGET. The pool still checks the
+    connection out healthy (reconnecting one that died while idle) and bounds it by its socket
+    timeouts; a connection that fails mid-command is dropped, and the breaker counts the error."""
+    pool = client.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_command("MGET", *keys)
+        return connection.read_response()
+    except BaseException:
+        connection.disconnect()
+        raise
+    finally:
+        pool.release(connection)
+
+
 def _guard(call: Callable[[], Any]) -> Any:
     """Run a Redis call through the breaker; return None when skipped or failed."""
     if not redis_breaker.allow():
@@ -138,7 +156,7 @@ def _read(key: str, generation_key: str) -> tuple[int | None, dict[str, Any] | N
             backend.make_key(key),
             backend.make_key(_recent_key(generation_key)),
         ]
-        values = backend.client.get_client(write=True).mget(keys)
+        values = _mget(backend.client.get_client(write=True), keys)
         generation = int(values[0]) if values[0] is not None else None
         entry = backend.client.decode(values[1]) if values[1] is not None else None
         return generation, entry, values[2] is not None
