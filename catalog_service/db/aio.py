@@ -43,10 +43,19 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConn
 
 
 def conninfo(alias: str) -> str:
-    """Return the libpq connection string of ``alias`` (its DATABASES entry), in UTC."""
-    entry = connections[alias].settings_dict  # the test runner renames databases here
+    """Return the libpq connection string of ``alias`` (its DATABASES entry)."""
+    return entry_conninfo(connections[alias].settings_dict)  # the test runner renames databases here
+
+
+def entry_conninfo(entry: dict[str, Any]) -> str:
+    """Return the libpq connection string of a DATABASES entry, in UTC. PgBouncer refuses the
+    ``options`` startup parameter, so behind it the session keeps the server's time zone (the
+    timestamps read are aware either way) and the server's settings (see db/config.py)."""
     options = {k: v for k, v in entry.get("OPTIONS", {}).items() if k in LIBPQ_OPTIONS}
-    options["options"] = (options.get("options", "") + " -c TimeZone=UTC").strip()
+    if entry.get("PGBOUNCER"):
+        options.pop("options", None)
+    else:
+        options["options"] = (options.get("options", "") + " -c TimeZone=UTC").strip()
     return make_conninfo(
         dbname=entry["NAME"], user=entry.get("USER") or None, password=entry.get("PASSWORD") or None,
         host=entry.get("HOST") or None, port=entry.get("PORT") or None, **options,

@@ -149,3 +149,29 @@ def test_the_lag_sampler_never_prepares_statements():
 
     replica_health._sample_lag("replica1")
     assert replica_health._lag_connections["replica1"].prepare_threshold is None
+
+
+def test_the_async_driver_connects_through_pgbouncer(pgbouncer):
+    """The async listing's driver (catalog_service.db.aio) sends no startup options behind
+    PgBouncer, which refuses them ("unsupported startup parameter: options")."""
+    import asyncio
+
+    from catalog_service.db import aio
+
+    category = CategoryFactory(slug="pooled-async")
+    make_products(2, category=category)
+    entry = {**connections["default"].settings_dict, "HOST": "127.0.0.1", "PORT": pgbouncer}
+    entry["OPTIONS"] = build_databases(entry, [], pgbouncer=True)["default"]["OPTIONS"]
+
+    async def count() -> int:
+        async with await psycopg.AsyncConnection.connect(
+            aio.entry_conninfo({**entry, "PGBOUNCER": True})
+        ) as conn:
+            cursor = await conn.execute(
+                "SELECT count(*) FROM catalog_product WHERE category_id = %s", [category.pk]
+            )
+            return (await cursor.fetchone())[0]
+
+    assert asyncio.run(count()) == 2
+    with pytest.raises(psycopg.OperationalError, match="options"):  # what the fix avoids
+        asyncio.run(psycopg.AsyncConnection.connect(aio.entry_conninfo({**entry, "PGBOUNCER": False})))
