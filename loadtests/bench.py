@@ -434,11 +434,12 @@ def mongodb_server(env: dict[str, str], *, own_standin: bool) -> str:
     """Name the MongoDB the run reads from, for the report."""
     import pymongo
 
-    with pymongo.MongoClient(env["MONGODB_URL"], serverSelectionTimeoutMS=2000) as client:
+    url = env.get("MONGODB_URL", f"mongodb://127.0.0.1:{standin.stack_mongodb_port()}/?directConnection=true")
+    with pymongo.MongoClient(url, serverSelectionTimeoutMS=2000) as client:
         version = client.server_info().get("version", "?")
     if own_standin:
         return f"mongo-java-server 1.46 stand-in, in memory, the runner's own (declares MongoDB {version})"
-    if standin.stack_runs_standin() and f"127.0.0.1:{standin.stack_mongodb_port()}" in env["MONGODB_URL"]:
+    if standin.stack_runs_standin() and f"127.0.0.1:{standin.stack_mongodb_port()}" in url:
         return f"mongo-java-server 1.46 stand-in, file-backed (declares MongoDB {version})"
     return f"MongoDB {version}"
 

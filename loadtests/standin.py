@@ -13,6 +13,7 @@ as it is.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -43,19 +44,26 @@ def start(port: int, products: int, log: Path) -> tuple[subprocess.Popen, str]:
     """Start an in-memory stand-in on ``port``; return it and its URL once it answers."""
     if not JAR.exists():
         raise SystemExit(f"{JAR} is missing: `bin/stack up` builds it")
-    process = subprocess.Popen(
-        ["java", f"-Xmx{heap_mb(products)}m", "-jar", str(JAR), "--host", "127.0.0.1", "--port", str(port),
-         "--memory"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    with log.open("w") as output:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            ["java", f"-Xmx{heap_mb(products)}m", "-jar", str(JAR),
+             "--host", "127.0.0.1", "--port", str(port), "--memory"],
+            stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     url = f"mongodb://127.0.0.1:{port}/?directConnection=true"
     deadline = time.monotonic() + 60
-    with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
-        while True:
-            try:
-                client.admin.command("ping")
-                return process, url
-            except pymongo.errors.PyMongoError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"the in-memory MongoDB stand-in did not start; see {log}") from None
-                time.sleep(0.2)
+    try:
+        with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
+            while True:
+                try:
+                    client.admin.command("ping")
+                    return process, url
+                except pymongo.errors.PyMongoError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise SystemExit(f"the in-memory MongoDB stand-in did not start; see {log}") from None
+                    time.sleep(0.2)
+    except BaseException:  # not started, or interrupted: leave nothing running
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(15)
+        raise

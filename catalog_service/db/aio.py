@@ -6,7 +6,7 @@ cannot be reached, or whose session dies under the statement, is marked down (sh
 sync path) and the statement runs once more on the next usable host.
 
 Each event loop has its own pool per alias, opened lazily; connections speak UTC, as Django's
-do, so the two paths read the same timestamps.
+do (behind PgBouncer by a SET once connected), so the two paths read the same timestamps.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import asyncio
 import logging
 import time
 import weakref
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -49,8 +50,9 @@ def conninfo(alias: str) -> str:
 
 def entry_conninfo(entry: dict[str, Any]) -> str:
     """Return the libpq connection string of a DATABASES entry, in UTC. PgBouncer refuses the
-    ``options`` startup parameter, so behind it the session keeps the server's time zone (the
-    timestamps read are aware either way) and the server's settings (see db/config.py)."""
+    ``options`` startup parameter (1.18; later ones pass a few, not ``jit``), so behind it the
+    session is set to UTC once connected (``session_configure``, as Django's backend does) and
+    keeps the server's other settings (see db/config.py)."""
     options = {k: v for k, v in entry.get("OPTIONS", {}).items() if k in LIBPQ_OPTIONS}
     if entry.get("PGBOUNCER"):
         options.pop("options", None)
@@ -60,6 +62,16 @@ def entry_conninfo(entry: dict[str, Any]) -> str:
         dbname=entry["NAME"], user=entry.get("USER") or None, password=entry.get("PASSWORD") or None,
         host=entry.get("HOST") or None, port=entry.get("PORT") or None, **options,
     )  # fmt: skip
+
+
+async def _in_utc(connection: psycopg.AsyncConnection) -> None:
+    await connection.execute("SET TIME ZONE 'UTC'")  # PgBouncer keeps it per client
+
+
+def session_configure(entry: dict[str, Any]) -> Callable[[psycopg.AsyncConnection], Awaitable[None]] | None:
+    """What a new connection of ``entry`` runs first: behind PgBouncer, the time zone that the
+    connection string cannot carry."""
+    return _in_utc if entry.get("PGBOUNCER") else None
 
 
 def _connect_timeout(alias: str) -> float:
@@ -74,6 +86,7 @@ async def _pool(alias: str) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
             conninfo(alias), min_size=1, max_size=POOL_MAX_SIZE, open=False, name=f"async-{alias}",
             kwargs={"autocommit": True}, timeout=_connect_timeout(alias), reconnect_timeout=0,
+            configure=session_configure(connections[alias].settings_dict),
         )  # fmt: skip
         pools[alias] = pool
         await pool.open(wait=False)

@@ -163,15 +163,15 @@ def test_the_async_driver_connects_through_pgbouncer(pgbouncer):
     entry = {**connections["default"].settings_dict, "HOST": "127.0.0.1", "PORT": pgbouncer}
     entry["OPTIONS"] = build_databases(entry, [], pgbouncer=True)["default"]["OPTIONS"]
 
-    async def count() -> int:
-        async with await psycopg.AsyncConnection.connect(
-            aio.entry_conninfo({**entry, "PGBOUNCER": True})
-        ) as conn:
-            cursor = await conn.execute(
-                "SELECT count(*) FROM catalog_product WHERE category_id = %s", [category.pk]
-            )
-            return (await cursor.fetchone())[0]
+    sql = "SELECT count(*) FROM catalog_product WHERE category_id = %s"
 
-    assert asyncio.run(count()) == 2
+    async def count() -> tuple[int, str]:
+        pooled = {**entry, "PGBOUNCER": True}
+        async with await psycopg.AsyncConnection.connect(aio.entry_conninfo(pooled), autocommit=True) as conn:
+            await aio.session_configure(pooled)(conn)
+            found = (await (await conn.execute(sql, [category.pk])).fetchone())[0]
+            return found, (await (await conn.execute("SHOW TimeZone")).fetchone())[0]
+
+    assert asyncio.run(count()) == (2, "UTC")  # in UTC, as Django's sessions are
     with pytest.raises(psycopg.OperationalError, match="options"):  # what the fix avoids
         asyncio.run(psycopg.AsyncConnection.connect(aio.entry_conninfo({**entry, "PGBOUNCER": False})))
