@@ -51,11 +51,9 @@ def database_entry(
     }
     if pgbouncer:
         options["prepare_threshold"] = None
-    else:
-        options["options"] = SESSION_OPTIONS
     url_options = dict(url_config.get("OPTIONS", {}))
-    if "options" in url_options and not pgbouncer:
-        url_options["options"] = f"{SESSION_OPTIONS} {url_options['options']}"
+    if not pgbouncer:  # ours first, then any the URL gives
+        url_options["options"] = " ".join(filter(None, [SESSION_OPTIONS, url_options.get("options")]))
     options.update(url_options)
     return {
         **url_config,
