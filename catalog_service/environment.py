@@ -38,6 +38,7 @@ VARIABLES: dict[str, str | None] = {
     "CACHE_KEY_PREFIX": "catalog",
     "CACHE_LISTING_TTL": "60",
     "CACHE_PRODUCT_TTL": "300",
+    "CACHE_NEAR_MB": "16",
     # HTTPS: empty means "not DJANGO_DEBUG" (plain HTTP is for development and loopback runs).
     "DJANGO_HTTPS": "",
     "DJANGO_SECURE_SSL_REDIRECT": "",
@@ -94,6 +95,7 @@ class Environment:
     cache_key_prefix: str
     cache_listing_ttl: float
     cache_product_ttl: float
+    cache_near_mb: int
     https: bool
     ssl_redirect: bool
     proxy_ssl_header: tuple[str, str] | None
@@ -281,6 +283,7 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
         cache_key_prefix=_key_prefix(_raw(source, "CACHE_KEY_PREFIX") or ""),
         cache_listing_ttl=parse_seconds("CACHE_LISTING_TTL", _raw(source, "CACHE_LISTING_TTL") or ""),
         cache_product_ttl=parse_seconds("CACHE_PRODUCT_TTL", _raw(source, "CACHE_PRODUCT_TTL") or ""),
+        cache_near_mb=parse_count("CACHE_NEAR_MB", _raw(source, "CACHE_NEAR_MB") or ""),
         https=https,
         ssl_redirect=ssl_redirect,
         proxy_ssl_header=parse_proxy_ssl_header(

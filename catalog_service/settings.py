@@ -154,6 +154,12 @@ CACHES = {
 # while one request rebuilds it. Entries stay this much longer for stale-if-error.
 CACHE_TTLS = {"listing": ENV.cache_listing_ttl, "product": ENV.cache_product_ttl}
 CACHE_STALE_SECONDS = 600
+# Each process keeps the listing entries it served lately, up to this many bytes, and serves
+# them again without a round trip while Redis's invalidations say they are current
+# (catalog_service.caching.near); 0 turns that off. Its tracking connection must have answered
+# a PING this recently for the near cache to answer.
+CACHE_NEAR_MAX_BYTES = ENV.cache_near_mb * 1024 * 1024
+CACHE_NEAR_LIVENESS_SECONDS = 1.0
 # A rebuild holds a lock this long at most; others wait this long for it before building.
 CACHE_LOCK_SECONDS = 5.0
 CACHE_LOCK_WAIT_SECONDS = 3.0

@@ -37,6 +37,31 @@ def wants_json(request: HttpRequest) -> bool:
     return bool(ranges & {"application/json", "*/*", "application/*"})
 
 
+KEYS_REMEMBERED = 4096
+_keys: dict[tuple[str, str, str], str | None] = {}
+
+
+def key_of(request: HttpRequest, slug: str) -> str | None:
+    """Return the cache key of this listing request, or None when its query is not valid.
+
+    Remembered per URL (up to ``KEYS_REMEMBERED``, then started afresh): validating the query
+    and normalizing it into a key cost about 50 µs, a fifth of a hit served from memory, and
+    a catalog's traffic asks for the same few pages again and again."""
+    url = (request.build_absolute_uri(request.path), slug, request.META.get("QUERY_STRING", ""))
+    try:
+        return _keys[url]
+    except KeyError:
+        pass
+    try:
+        key: str | None = listing_key(base_url=url[0], slug=slug, query=parse_listing_query(request.GET))
+    except ValidationError:
+        key = None
+    if len(_keys) >= KEYS_REMEMBERED:
+        _keys.clear()
+    _keys[url] = key
+    return key
+
+
 def response_of(served: Served) -> HttpResponse:
     response = HttpResponse(served.body, content_type=served.content_type)
     response["ETag"] = served.etag
@@ -52,12 +77,8 @@ def serve_listing_hits(view: Callable[..., HttpResponseBase]) -> Callable[..., H
         # A throttled request, or one that cannot be counted, takes DRF's path to its 429/503.
         throttled_away = bool(settings.API_THROTTLE_RATE) and not throttling.decide(request)
         if request.method == "GET" and wants_json(request) and not throttled_away:
-            try:
-                query = parse_listing_query(request.GET)
-            except ValidationError:
-                query = None  # the DRF view answers with the 400
-            if query is not None:
-                key = listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query)
+            key = key_of(request, slug)
+            if key is not None:  # else the DRF view answers with the 400
                 peeked = peek(key, category_generation_key(slug), settings.CACHE_TTLS["listing"])
                 if peeked.served is not None:
                     return response_of(peeked.served)

@@ -28,6 +28,7 @@ from redis.exceptions import RedisError
 
 from catalog_service.caching import store
 from catalog_service.caching.breaker import redis_breaker
+from catalog_service.caching.near import near_cache
 from catalog_service.caching.store import Built, Peeked, Served
 from catalog_service.db.state import use_primary
 
@@ -109,13 +110,15 @@ async def peek(key: str, generation_key: str, ttl: float) -> Peeked:
     """As ``store.peek``: the fresh entry, or the read that ``cached`` starts from."""
     if store._pending:  # bumps this process could not deliver: stay off the cache until they are
         return Peeked(key, None, None)
+    near, token = near_cache.lookup(key, generation_key, ttl)  # never waits: a non-blocking read
+    if near is not None:
+        await _count("hit")
+        return Peeked(key, near, None)
     found = await _read(key, generation_key)
-    if found is not None:
-        generation, entry, _recent = found
-        if entry is not None and store._fresh(entry, generation, ttl):
-            await _count("hit")
-            return Peeked(key, store._served(entry, "hit"), found)
-    return Peeked(key, None, found)
+    served = store.keep_if_fresh(key, generation_key, ttl, found, token)
+    if served is not None:
+        await _count("hit")
+    return Peeked(key, served, found)
 
 
 async def cached(

@@ -29,6 +29,7 @@ from pymongo.errors import PyMongoError
 from redis.exceptions import RedisError
 
 from catalog_service.caching.breaker import redis_breaker
+from catalog_service.caching.near import near_cache
 from catalog_service.db.health import in_event_loop
 from catalog_service.db.state import use_primary
 
@@ -137,6 +138,7 @@ def stats() -> dict[str, Any]:
     return {
         "all_workers": {k.decode(): int(v) for k, v in shared.items()},
         "this_process": dict(_local_stats),
+        "near_cache": near_cache.stats(),
         "breaker": "open" if redis_breaker.is_open else "closed",
     }
 
@@ -228,18 +230,38 @@ class Peeked:
 
 
 def peek(key: str, generation_key: str, ttl: float) -> Peeked:
-    """Read the entry under ``key`` (one MGET) and return it served when it is fresh. Otherwise
-    the caller takes the full path, ``cached(..., first_read=peeked)``, which rebuilds, waits
-    or serves stale as it must without reading Redis again."""
+    """Return the entry under ``key`` served when it is fresh: from the process's near cache,
+    else read from Redis (one MGET) and kept there. Otherwise the caller takes the full path,
+    ``cached(..., first_read=peeked)``, which rebuilds, waits or serves stale as it must without
+    reading Redis again."""
     if _pending:
         return Peeked(key, None, None)
+    near, token = near_cache.lookup(key, generation_key, ttl)
+    if near is not None:
+        count("hit")
+        return Peeked(key, near, None)
     found = _read(key, generation_key)
-    if found is not None:
-        generation, entry, _recent = found
-        if entry is not None and _fresh(entry, generation, ttl):
-            count("hit")
-            return Peeked(key, _served(entry, "hit"), found)
-    return Peeked(key, None, found)
+    served = keep_if_fresh(key, generation_key, ttl, found, token)
+    if served is not None:
+        count("hit")
+    return Peeked(key, served, found)
+
+
+Read = tuple[int | None, dict[str, Any] | None, bool]  # generation, entry, bumped lately
+
+
+def keep_if_fresh(key: str, generation_key: str, ttl: float, found: Read | None,
+                  token: int | None) -> Served | None:  # fmt: skip
+    """Return a read's entry served if it is fresh, and keep it in the near cache (``token``:
+    the near cache's, taken before the read); None if the read found nothing fresh."""
+    if found is None:
+        return None
+    generation, entry, _recent = found
+    if entry is None or generation is None or not _fresh(entry, generation, ttl):
+        return None
+    served = _served(entry, "hit")
+    near_cache.put(key, generation_key, generation, entry["t"], served, token)
+    return served
 
 
 def cached(
@@ -358,6 +380,10 @@ def bump(generation_keys: list[str]) -> None:
             pipe.incr(full)
             pipe.set(cache.make_key(_recent_key(name)), 1, ex=window)
         pipe.execute()
+        # Redis wrote the invalidations to every worker's near cache in the pass that wrote
+        # this reply; a command sent now is read after that pass, so when its answer is back,
+        # they have all been sent (catalog_service.caching.near).
+        _raw().ping()
         done = True
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)

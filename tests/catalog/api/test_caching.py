@@ -315,3 +315,17 @@ def test_a_rebuild_right_after_a_write_reads_the_primary_and_later_ones_a_replic
     with queries_by_alias() as queries:
         assert "Written earlier" in names(listing(client, page_size=5))
     assert "default" not in queries
+
+
+@pytest.mark.wsgi_only  # the key is remembered on the WSGI hit path (catalog.api.fast)
+def test_remembered_keys_stay_bounded_and_bad_queries_keep_their_400(client, shop, monkeypatch):
+    from catalog.api import fast
+
+    monkeypatch.setattr(fast, "KEYS_REMEMBERED", 2)
+    for _ in range(2):
+        response = listing(client, page_size="0")
+        assert response.status_code == 400 and "page_size" in response.json()
+    for size in (3, 4, 5, 3):
+        assert listing(client, page_size=size).status_code == 200
+    assert len(fast._keys) <= 2
+    assert listing(client, page_size=3)["X-Cache"] == "hit"
