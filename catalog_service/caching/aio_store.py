@@ -23,6 +23,8 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from pymongo.errors import PyMongoError
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.driver_info import DriverInfo
 from redis.exceptions import RedisError
 
@@ -52,6 +54,10 @@ def _client() -> aioredis.Redis:
             socket_connect_timeout=settings.CACHE_ASYNC_TIMEOUT_SECONDS,
             max_connections=options.get("CONNECTION_POOL_KWARGS", {}).get("max_connections"),
             driver_info=DRIVER_INFO,
+            # A pooled connection that Redis closed (a restart) fails once; try again on a new
+            # one at once, as the blocking client does. Timeouts are not retried: a slow Redis
+            # is already bounded by the timeout above.
+            retry=Retry(NoBackoff(), 1, supported_errors=(redis.ConnectionError,)),
         )
         _clients[loop] = client
     return client

@@ -48,7 +48,7 @@ log = logging.getLogger("catalog_service.caching")
 
 PING_INTERVAL = 0.25  # seconds between the tracking connection's PINGs
 CONNECT_TIMEOUT = 1.0  # the background thread's, for connecting and the handshake
-RETRY_SECONDS = 1.0  # between attempts to reconnect
+RETRY_SECONDS = 1.0  # between attempts to connect
 ENTRY_OVERHEAD = 256  # bytes counted per entry beside its body
 
 
@@ -88,6 +88,12 @@ class NearCache:
         self._bytes = 0
         self._last_pong = 0.0
         self._ping_sent = 0.0  # when the unanswered PING was sent; 0: none is
+        # A child forked while another thread held the lock would inherit it held, forever.
+        os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+        self._pid = None  # the next lookup starts this process's own connection and thread
 
     # -- the request path -------------------------------------------------------------------
 
@@ -287,9 +293,12 @@ class NearCache:
 
     def _run(self, pid: int) -> None:
         """The background thread: connect, then wait for messages and ping, until a fork."""
+        attempted, lost = 0.0, False
         while self._pid == pid:
             sock = self._sock
             if sock is None:
+                time.sleep(max(0.0, attempted + RETRY_SECONDS - time.monotonic()))  # at most one a second
+                attempted = time.monotonic()
                 try:
                     sock, reader = self._connect()
                 except NotImplementedError as exc:
@@ -297,7 +306,6 @@ class NearCache:
                     return
                 except (OSError, ConnectionError) as exc:
                     log.debug("near cache: cannot connect yet (%s)", exc)
-                    time.sleep(RETRY_SECONDS)
                     continue
                 with self._lock:
                     if self._pid != pid:
@@ -307,10 +315,14 @@ class NearCache:
                     self._last_pong = time.monotonic()  # the handshake's replies came just now
                     self._ping_sent = 0.0
                     self._clear_locked()
-                log.info("near cache on: tracking generations in Redis")
+                if lost:
+                    log.info("near cache on again: tracking generations in Redis")
+                lost = True  # from now on, a connection made is a reconnection
                 continue
             with contextlib.suppress(OSError, ValueError):  # closed meanwhile by a request's thread
-                select.select([sock], [], [], PING_INTERVAL)
+                poller = select.poll()  # not select(): it cannot watch a descriptor above 1023
+                poller.register(sock, select.POLLIN)
+                poller.poll(PING_INTERVAL * 1000)
             with self._lock:
                 if self._sock is sock:
                     self._drain_locked()

@@ -227,6 +227,17 @@ def test_listings_answer_without_redis_and_caching_resumes_when_it_is_back(
 
 
 @pytest.mark.stack
+def test_after_a_redis_restart_the_next_listing_uses_the_cache(client, shop, stack_component):
+    listing(client, page_size=5)
+    listing(client, page_size=6)  # the process holds pooled connections to Redis
+    stack_component("redis")
+    stack("start", "redis")  # an empty Redis; the pooled connections are closed
+    for size in (5, 6):  # a closed connection is replaced at once, not counted as an outage
+        assert listing(client, page_size=size)["X-Cache"] == "miss"
+    assert listing(client, page_size=5)["X-Cache"] == "hit"
+
+
+@pytest.mark.stack
 def test_a_stale_entry_is_served_when_the_stores_fail(client, shop, stack_component):
     cached_names = names(listing(client, page_size=5))
     stack_component("mongo")
