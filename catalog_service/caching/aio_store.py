@@ -116,7 +116,7 @@ async def peek(key: str, generation_key: str, ttl: float) -> Peeked:
     """As ``store.peek``: the fresh entry, or the read that ``cached`` starts from."""
     if store._pending:  # bumps this process could not deliver: stay off the cache until they are
         return Peeked(key, None, None)
-    near, token = near_cache.lookup(key, generation_key, ttl)  # never waits: a non-blocking read
+    near, token = near_cache.lookup(key, generation_key, ttl)  # never waits: a poll with no timeout
     if near is not None:
         await _count("hit")
         return Peeked(key, near, None)

@@ -8,7 +8,8 @@ for as long as Redis has not said that the entry's generation moved on. What mak
 - One connection per process has Redis track every generation key, in RESP3 (``CLIENT
   TRACKING ON BCAST PREFIX <prefix>gen:``). Redis then sends an invalidation whenever one is
   bumped, deleted, expires or is evicted, and a "flush everything" on FLUSHDB.
-- Every lookup first reads what has arrived on that connection (one non-blocking read).
+- Every lookup first reads what has arrived on that connection (a poll that does not wait,
+  and a read when something has).
 - ``store.bump`` returns only after one more round trip to Redis. Redis writes invalidations in
   the same pass as the bump's reply, so by then they are in every worker's socket: the next
   lookup anywhere, after the write's response, sees them.
@@ -93,6 +94,7 @@ class NearCache:
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()
+        self._sock = None  # the parent's connection: reading it here would take its messages
         self._pid = None  # the next lookup starts this process's own connection and thread
 
     # -- the request path -------------------------------------------------------------------
@@ -102,6 +104,7 @@ class NearCache:
         None when the near cache cannot take entries now (off, not connected, not live)."""
         if settings.CACHE_NEAR_MAX_BYTES <= 0:
             return None, None
+        self._catch_up()
         with self._lock:
             if not self._ready_locked():
                 return None, None
@@ -123,6 +126,7 @@ class NearCache:
         size = len(served.body) + ENTRY_OVERHEAD
         if token is None or size > settings.CACHE_NEAR_MAX_BYTES:
             return
+        self._catch_up()
         with self._lock:
             if not self._ready_locked() or self._epoch != token:
                 return
@@ -148,14 +152,35 @@ class NearCache:
 
     # -- state, under the lock --------------------------------------------------------------
 
+    def _catch_up(self) -> None:
+        """Read what has arrived on the tracking connection, if anything has; a caller then
+        takes the lock, which waits for a read under way in another thread.
+
+        The check (a poll with no timeout) is made without the lock: a system call lets the
+        process's other threads run, and one that held the lock meanwhile would stall every
+        lookup of the process behind it. Messages are rare (an invalidation, a PONG four times
+        a second), so the lock is rarely held across a read."""
+        sock = self._sock
+        if sock is None:
+            return
+        poller = select.poll()
+        try:
+            poller.register(sock, select.POLLIN)
+            arrived = poller.poll(0)
+        except (OSError, ValueError):  # closed meanwhile by another thread: not ready anyway
+            return
+        if arrived:
+            with self._lock:
+                if self._sock is sock:
+                    self._drain_locked()
+
     def _ready_locked(self) -> bool:
-        """Start the tracker in this process if needed, read what has arrived, and say whether
-        entries may be served and kept."""
+        """Start the tracker in this process if needed, and say whether entries may be served
+        and kept (after ``_catch_up``)."""
         if self._pid != os.getpid():
             self._start_locked()
         if self._sock is None:
             return False
-        self._drain_locked()
         self._ping_locked()
         return self._sock is not None and self._live_locked()
 
