@@ -83,7 +83,7 @@ async def _guard(call: Callable[[aioredis.Redis], Awaitable[Any]]) -> Any:
     return result
 
 
-async def _read(key: str, generation_key: str) -> tuple[int | None, dict[str, Any] | None, bool] | None:
+async def _read(key: str, generation_key: str) -> store.Read | None:
     keys = [cache.make_key(generation_key), cache.make_key(key), cache.make_key(f"{generation_key}:recent")]
     values = await _guard(lambda r: r.mget(keys))
     if values is None:
@@ -116,7 +116,7 @@ async def peek(key: str, generation_key: str, ttl: float) -> Peeked:
     """As ``store.peek``: the fresh entry, or the read that ``cached`` starts from."""
     if store._pending:  # bumps this process could not deliver: stay off the cache until they are
         return Peeked(key, None, None)
-    near, token = near_cache.lookup(key, generation_key, ttl)  # never waits: a poll with no timeout
+    near, token = near_cache.lookup(key, generation_key, ttl, wait=False)  # never waits for a thread
     if near is not None:
         await _count("hit")
         return Peeked(key, near, None)

@@ -99,13 +99,20 @@ class NearCache:
 
     # -- the request path -------------------------------------------------------------------
 
-    def lookup(self, key: str, generation_key: str, ttl: float) -> tuple[Served | None, int | None]:
+    def lookup(
+        self, key: str, generation_key: str, ttl: float, *, wait: bool = True
+    ) -> tuple[Served | None, int | None]:
         """Return (the entry under ``key`` if it is fresh, a token for ``put``). The token is
-        None when the near cache cannot take entries now (off, not connected, not live)."""
+        None when the near cache cannot take entries now (off, not connected, not live). With
+        ``wait=False`` (on an event loop) a lock held by another thread makes it answer
+        (None, None) at once instead of waiting for that thread to get the GIL back."""
         if settings.CACHE_NEAR_MAX_BYTES <= 0:
             return None, None
-        self._catch_up()
-        with self._lock:
+        if not self._catch_up(wait):
+            return None, None
+        if not self._lock.acquire(wait):
+            return None, None
+        try:
             if not self._ready_locked():
                 return None, None
             entry = self._entries.get(key)
@@ -118,6 +125,8 @@ class NearCache:
                 self._entries.move_to_end(key)
                 return entry.served, self._epoch
             return None, self._epoch
+        finally:
+            self._lock.release()
 
     def put(self, key: str, generation_key: str, generation: int, built_at: float, served: Served,
             token: int | None) -> None:  # fmt: skip
@@ -126,8 +135,11 @@ class NearCache:
         size = len(served.body) + ENTRY_OVERHEAD
         if token is None or size > settings.CACHE_NEAR_MAX_BYTES:
             return
-        self._catch_up()
-        with self._lock:
+        # Never waits for the lock (a put may run on an event loop): an entry not kept now is
+        # kept by the next read from Redis.
+        if not self._catch_up(wait=False) or not self._lock.acquire(blocking=False):
+            return
+        try:
             if not self._ready_locked() or self._epoch != token:
                 return
             self._generations[generation_key] = generation
@@ -139,6 +151,8 @@ class NearCache:
             while self._bytes > settings.CACHE_NEAR_MAX_BYTES:
                 _, evicted = self._entries.popitem(last=False)
                 self._bytes -= evicted.size
+        finally:
+            self._lock.release()
 
     def forget(self) -> None:
         """Drop every entry (the connection stays)."""
@@ -150,11 +164,10 @@ class NearCache:
             live = self._sock is not None and self._live_locked()
             return {"live": live, "entries": len(self._entries), "bytes": self._bytes}
 
-    # -- state, under the lock --------------------------------------------------------------
-
-    def _catch_up(self) -> None:
+    def _catch_up(self, wait: bool = True) -> bool:
         """Read what has arrived on the tracking connection, if anything has; a caller then
-        takes the lock, which waits for a read under way in another thread.
+        takes the lock, which waits for a read under way in another thread. False when
+        something arrived but ``wait`` is False and another thread holds the lock.
 
         The check (a poll with no timeout) is made without the lock: a system call lets the
         process's other threads run, and one that held the lock meanwhile would stall every
@@ -162,17 +175,24 @@ class NearCache:
         a second), so the lock is rarely held across a read."""
         sock = self._sock
         if sock is None:
-            return
+            return True
         poller = select.poll()
         try:
             poller.register(sock, select.POLLIN)
             arrived = poller.poll(0)
         except (OSError, ValueError):  # closed meanwhile by another thread: not ready anyway
-            return
+            return True
         if arrived:
-            with self._lock:
+            if not self._lock.acquire(wait):
+                return False
+            try:
                 if self._sock is sock:
                     self._drain_locked()
+            finally:
+                self._lock.release()
+        return True
+
+    # -- state, under the lock --------------------------------------------------------------
 
     def _ready_locked(self) -> bool:
         """Start the tracker in this process if needed, and say whether entries may be served

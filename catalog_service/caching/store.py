@@ -147,11 +147,14 @@ def _recent_key(generation_key: str) -> str:
     return f"{generation_key}:recent"
 
 
-def _read(key: str, generation_key: str) -> tuple[int | None, dict[str, Any] | None, bool] | None:
+Read = tuple[int | None, dict[str, Any] | None, bool]  # generation, entry, bumped lately
+
+
+def _read(key: str, generation_key: str) -> Read | None:
     """Return (current generation, entry, bumped lately) in one MGET, or None when Redis is
     unavailable."""
 
-    def call() -> tuple[int | None, dict[str, Any] | None, bool]:
+    def call() -> Read:
         backend = caches["default"]  # once: each use of the ``cache`` proxy looks it up again
         keys = [
             backend.make_key(generation_key),
@@ -226,7 +229,7 @@ class Peeked:
 
     key: str
     served: Served | None
-    read: tuple[int | None, dict[str, Any] | None, bool] | None
+    read: Read | None
 
 
 def peek(key: str, generation_key: str, ttl: float) -> Peeked:
@@ -245,9 +248,6 @@ def peek(key: str, generation_key: str, ttl: float) -> Peeked:
     if served is not None:
         count("hit")
     return Peeked(key, served, found)
-
-
-Read = tuple[int | None, dict[str, Any] | None, bool]  # generation, entry, bumped lately
 
 
 def keep_if_fresh(key: str, generation_key: str, ttl: float, found: Read | None,
