@@ -53,16 +53,7 @@ RETRY_SECONDS = 1.0  # between attempts to connect
 ENTRY_OVERHEAD = 256  # bytes counted per entry beside its body
 
 
-def _pack(*args: str | bytes) -> bytes:
-    """One command in RESP."""
-    parts = [b"*%d\r\n" % len(args)]
-    for arg in args:
-        data = arg.encode() if isinstance(arg, str) else arg
-        parts.append(b"$%d\r\n%s\r\n" % (len(data), data))
-    return b"".join(parts)
-
-
-PING = _pack("PING")
+PING = b"*1\r\n$4\r\nPING\r\n"  # the command in RESP, sent as it is four times a second
 
 
 @dataclass(frozen=True)
@@ -318,7 +309,9 @@ class NearCache:
             if kwargs.get("password"):
                 hello += ["AUTH", kwargs.get("username") or "default", kwargs["password"]]
             prefix = self._key_base() + "gen:"
-            sock.sendall(_pack(*hello) + _pack("CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", prefix))
+            packer = Connection()  # redis-py's RESP encoding; this object never connects
+            commands = [hello, ["CLIENT", "TRACKING", "ON", "BCAST", "PREFIX", prefix]]
+            sock.sendall(b"".join(b"".join(packer.pack_command(*command)) for command in commands))
             reader = hiredis.Reader()
             replies: list[Any] = []
             while len(replies) < 2:
