@@ -30,8 +30,8 @@ from redis.exceptions import RedisError
 
 from catalog_service.caching.breaker import redis_breaker
 from catalog_service.caching.near import near_cache
-from catalog_service.db.health import in_event_loop
 from catalog_service.db.state import use_primary
+from catalog_service.event_loop import in_event_loop
 
 log = logging.getLogger("catalog_service.caching")
 

@@ -10,7 +10,6 @@ of a replica's state is logged once, not once per request.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import os
@@ -22,6 +21,8 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connections
+
+from catalog_service.event_loop import in_event_loop
 
 log = logging.getLogger("catalog_service.db.routing")
 
@@ -42,15 +43,6 @@ SHARED_REFRESH_INTERVAL = 1.0
 REDIS_RETRY_AFTER = 5.0
 
 UP, DOWN, LAGGING = "up", "down", "lagging"
-
-
-def in_event_loop() -> bool:
-    """Return True when called on a running event loop's thread (no blocking I/O allowed)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
 
 
 def _describe(error: BaseException | str) -> str:

@@ -16,7 +16,8 @@ from django.db import DatabaseError, connections, models
 
 from catalog_service.db import state
 from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
-from catalog_service.db.health import in_event_loop, replica_health
+from catalog_service.db.health import replica_health
+from catalog_service.event_loop import in_event_loop
 
 
 def routed_alias(app_label: str, model_name: str | None = None) -> str | None:
