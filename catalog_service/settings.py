@@ -216,16 +216,18 @@ ADMIN_URL = ENV.admin_url
 
 # django-axes checks every login (first backend) and counts failures in Postgres
 # (the database handler): logins need Postgres anyway, so a Redis outage cannot open or block
-# them. After AXES_FAILURE_LIMIT failures from one client IP, logins from that IP are refused
-# (429) for AXES_COOLOFF_MINUTES, whatever the password.
+# them. After AXES_FAILURE_LIMIT failures from one client IP, or at one username from anywhere,
+# logins from that IP or to that account are refused (429) for AXES_COOLOFF_MINUTES, whatever the
+# password. A good login forgives only its own account's failures (catalog_service.security.
+# login_attempts): a valid account cannot clear the guesses made at another from its address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
-AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_HANDLER = "catalog_service.security.login_attempts.LoginAttemptsHandler"
 AXES_FAILURE_LIMIT = ENV.axes_failure_limit
 AXES_COOLOFF_TIME = timedelta(minutes=ENV.axes_cooloff_minutes)
-AXES_LOCKOUT_PARAMETERS = ["ip_address"]
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 # The client's address as the API throttle sees it (DJANGO_TRUSTED_PROXY_COUNT proxies in front).
 AXES_CLIENT_IP_CALLABLE = "catalog_service.security.client_ip.client_ip"

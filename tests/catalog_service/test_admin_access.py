@@ -38,9 +38,41 @@ def test_bad_logins_lock_the_client_out_even_with_the_right_password(client, set
     locked = login(client, "the right one")
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session
-    # Another address is not locked out, and logs in.
-    assert login(client, "the right one", ip="192.0.2.99").status_code == 302
-    assert client.session["_auth_user_id"] == str(staff.pk)
+    # The account is locked from every address now (failures count per username too).
+    assert login(client, "the right one", ip="192.0.2.99").status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_account_from_another_address_is_not_locked_out(client, settings, staff, django_user_model):
+    settings.AXES_FAILURE_LIMIT = 3
+    django_user_model.objects.create_user("other", password="other's", is_staff=True)
+    for attempt in range(3):
+        login(client, f"wrong {attempt}")
+    response = client.post(
+        LOGIN, {"username": "other", "password": "other's", "next": "/admin/"}, REMOTE_ADDR="192.0.2.99"
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_good_logins_to_another_account_do_not_clear_the_guesses_at_this_one(
+    client, settings, staff, django_user_model
+):
+    """Four bad guesses at one account, then a good login to another from the same address,
+    repeated: the guessed-at account ends locked (the address's good logins forgave nothing)."""
+    settings.AXES_FAILURE_LIMIT = 5
+    django_user_model.objects.create_user("editor", password="editor's", is_staff=True)
+    answers = []
+    for round_ in range(3):
+        for attempt in range(4):
+            login(client, f"wrong {round_}.{attempt}")
+        good = client.post(LOGIN, {"username": "editor", "password": "editor's", "next": "/admin/"},
+                           REMOTE_ADDR="192.0.2.10")  # fmt: skip
+        answers.append(good.status_code)
+        client.logout()
+    assert answers[0] == 302  # the editor's login worked, and forgave only the editor
+    assert login(client, "the right one", ip="192.0.2.77").status_code == 429
 
 
 @pytest.mark.django_db(transaction=True)
