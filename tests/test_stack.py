@@ -1,4 +1,10 @@
-"""bin/stack: replication works, one component stops and starts, env and status report it."""
+"""bin/stack: replication works, one component stops and starts or freezes and thaws, env and
+status report it."""
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -69,3 +75,42 @@ def test_an_unknown_component_is_refused():
     result = stack("stop", "nosuch", check=False)
     assert result.returncode != 0
     assert "unknown component" in result.stderr
+
+
+@contextlib.contextmanager
+def frozen(name: str) -> Iterator[None]:
+    stack("freeze", name)
+    try:
+        yield
+    finally:
+        stack("thaw", name)
+
+
+def _redis_answers(timeout: float) -> bool:
+    url = urlsplit(settings.CACHES["default"]["LOCATION"])
+    with socket.create_connection((url.hostname, url.port), timeout=timeout) as sock:
+        sock.sendall(b"PING\r\n")
+        try:
+            return sock.recv(16).startswith(b"+PONG")
+        except TimeoutError:
+            return False
+
+
+def test_a_frozen_redis_accepts_connections_and_answers_nothing_until_thawed():
+    with frozen("redis"):
+        assert _status()["redis"] == "frozen"
+        assert not _redis_answers(timeout=0.5)
+    assert wait_for(lambda: _redis_answers(timeout=2))
+    assert _status()["redis"] == "up"
+
+
+def test_a_frozen_replica_answers_nothing_until_thawed():
+    alias = replica_aliases(settings.DATABASES)[-1]
+    db = settings.DATABASES[alias]
+    conninfo = f"host={db['HOST']} port={db['PORT']} dbname=postgres user={db['USER']} connect_timeout=1"
+    with frozen(alias):
+        assert _status()[alias] == "frozen"
+        with pytest.raises(psycopg.OperationalError):
+            psycopg.connect(conninfo)
+    with psycopg.connect(conninfo) as conn:
+        assert conn.execute("SELECT pg_is_in_recovery()").fetchone() == (True,)
