@@ -54,6 +54,16 @@ keepalive = parse_count("GUNICORN_KEEPALIVE", _env("GUNICORN_KEEPALIVE", "5"))
 max_requests = parse_count("GUNICORN_MAX_REQUESTS", _env("GUNICORN_MAX_REQUESTS", "5000"))
 max_requests_jitter = parse_count("GUNICORN_MAX_REQUESTS_JITTER", _env("GUNICORN_MAX_REQUESTS_JITTER", "500"))
 
+# No peer may rewrite the WSGI environment: gunicorn's default trusts 127.0.0.1 to set
+# SCRIPT_NAME and PATH_INFO by header (and the scheme, and under uvicorn the client address), so
+# one request from loopback with a SCRIPT_NAME header put its prefix into links that were then
+# cached for every client. Django reads the forwarded headers it needs itself
+# (DJANGO_TRUSTED_PROXY_COUNT, DJANGO_SECURE_PROXY_SSL_HEADER). A deployment mounted under a
+# prefix behind a proxy lists that proxy's addresses here and the headers it sets.
+# (Comma-separated strings, as gunicorn takes them; empty trusts no one.)
+forwarded_allow_ips = _env("GUNICORN_FORWARDED_ALLOW_IPS", "")
+forwarder_headers = _env("GUNICORN_FORWARDER_HEADERS", "")
+
 # JSON lines: one object per request on stdout (with the request id), gunicorn's own on stderr.
 logger_class = "catalog_service.observability.gunicorn_logger.JsonLogger"
 accesslog = _env("GUNICORN_ACCESS_LOG", "-")

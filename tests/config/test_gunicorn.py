@@ -1,6 +1,7 @@
 """config/gunicorn.conf.py: its settings from the environment, and a real preloaded server
 writing JSON access lines with the request id."""
 
+import http.client
 import json
 import os
 import runpy
@@ -24,6 +25,7 @@ CONFIG = ROOT / "config" / "gunicorn.conf.py"
 GUNICORN_VARIABLES = [
     "WEB_CONCURRENCY", "GUNICORN_WORKER_CLASS", "GUNICORN_THREADS", "GUNICORN_REUSE_PORT", "GUNICORN_PRELOAD",
     "GUNICORN_TIMEOUT", "GUNICORN_GRACEFUL_TIMEOUT", "GUNICORN_MAX_REQUESTS", "GUNICORN_ACCESS_LOG",
+    "GUNICORN_FORWARDED_ALLOW_IPS", "GUNICORN_FORWARDER_HEADERS",
 ]  # fmt: skip
 
 
@@ -50,6 +52,8 @@ def test_defaults_sync_workers_from_the_cpus_with_timeouts_and_recycling(load_co
     assert (config["reuse_port"], config["preload_app"]) == (False, False)
     assert config["logger_class"] == "catalog_service.observability.gunicorn_logger.JsonLogger"
     assert callable(config["pre_fork"])
+    # Set explicitly: no peer, loopback included, may set SCRIPT_NAME, PATH_INFO or the scheme.
+    assert (config["forwarded_allow_ips"], config["forwarder_headers"]) == ("", "")
 
 
 def test_worker_class_threads_and_reuse_port_come_from_the_environment(load_config):
@@ -151,6 +155,22 @@ def test_a_preloaded_server_logs_json_access_lines_with_the_request_id(preloaded
     assert line["time"] and line["level"] == "INFO"
     # Everything else the processes wrote (gunicorn's own messages, Django's) is JSON too.
     assert all(json.loads(text)["time"] for text in errors.read_text().splitlines() if text.strip())
+
+
+@pytest.mark.django_db(transaction=True)  # the server's workers see the committed category
+def test_no_client_can_move_the_links_under_a_script_name_prefix(preloaded_server):
+    """gunicorn's default let a loopback client set SCRIPT_NAME by header; its prefix went into
+    every link of the response (and, cached, into other clients' responses)."""
+    from tests.factories import CategoryFactory
+
+    CategoryFactory(slug="linked")
+    base, _, _, _ = preloaded_server
+    connection = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
+    connection.request("GET", "/api/v1/categories/", headers={"SCRIPT_NAME": "/evil"})
+    response = connection.getresponse()
+    body = response.read().decode()
+    assert response.status == 200
+    assert "/api/v1/categories/linked/" in body and "/evil" not in body
 
 
 def test_the_master_closes_what_the_preloaded_application_opened_before_forking(preloaded_server):
