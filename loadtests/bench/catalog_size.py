@@ -1,6 +1,6 @@
 """Print the catalog's size as ``<rows> <documents>``: the products in Postgres and their
 documents in MongoDB. Run under the run's environment as ``python -m loadtests.bench.catalog_size``;
-``database.catalog_size`` reads its answer."""
+``database.measure_catalog`` reads its answer."""
 
 from __future__ import annotations
 
