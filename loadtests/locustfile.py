@@ -1,5 +1,5 @@
 """Locust users for the catalog: shoppers and staff (the realistic mix), and one listing user per
-benchmark variant (driven by ``loadtests/bench.py``).
+benchmark variant (driven by ``loadtests/bench/``).
 
     locust -f loadtests/locustfile.py --host http://127.0.0.1:8000            # shoppers and staff
     BENCH_PATH=/bench/naive/{slug}/products/ locust -f loadtests/locustfile.py VariantUser ...

@@ -4,14 +4,14 @@ import json
 
 import pytest
 
-from loadtests import bench
-from loadtests.report import RATIOS, Result, guard_failures, ratios
+from loadtests.bench import cli
+from loadtests.bench.report import RATIOS, Result, guard_failures, ratios
 
 
 @pytest.mark.stack
 def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     # Not "test_catalog_...": the stand-in drops every database whose name starts with a dropped one's.
-    out = bench.main(["--tiny", "--database", "bench_for_tests", "--out", str(tmp_path)])
+    out = cli.main(["--tiny", "--database", "bench_for_tests", "--out", str(tmp_path)])
     report = json.loads((out / "report.json").read_text())
     variants = [r["variant"] for r in report["results"]]
     assert variants == [

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pymongo
 
-ROOT = Path(__file__).resolve().parent.parent
+from loadtests.bench.paths import ROOT
+
 JAR = ROOT / "tools" / "mongo-standin" / "target" / "mongo-standin.jar"
 
 
