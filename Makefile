@@ -59,7 +59,7 @@ run-asgi: setup
 test: setup
 	STACK_REPLICAS=$${STACK_REPLICAS:-2} $(WITH_SECRET) bin/with-stack $(VENV)/bin/pytest $(PYTEST_ARGS)
 
-# The listing variants side by side under Locust (loadtests/bench.py); BENCH_ARGS adds options,
+# The listing variants side by side under Locust (loadtests/bench/); BENCH_ARGS adds options,
 # e.g. BENCH_ARGS=--large for 1,000,000 products. The runner turns the HTTPS redirect and the
 # API throttle off for its servers (load comes from one address over plain HTTP on loopback).
 
@@ -77,7 +77,7 @@ bench-documents: setup
 bench-serialization: setup
 	$(WITH_SECRET) bin/with-stack bash -c '$(PY) manage.py migrate --noinput -v0 && $(PY) -m loadtests.bench_serialization'
 
-# check_migrations_safe: the zero-downtime migration rules (README); it reads files, no server.
+# check_migrations_safe: the zero-downtime migration rules (docs/operations.md); it reads files, no server.
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .

@@ -1,6 +1,6 @@
 """gunicorn settings for the WSGI service: ``gunicorn -c config/gunicorn.conf.py catalog_service.wsgi``.
 
-Every value can be set from the environment (the README's "Serving with gunicorn" lists them).
+Every value can be set from the environment (docs/operations.md, "Serving with gunicorn", lists them).
 Signals: HUP replaces the workers gracefully (new code unless preloaded), TERM stops after
 in-flight requests finish (at most ``graceful_timeout``), USR2 then QUIT of the old master
 upgrades without dropping a connection.
@@ -27,7 +27,7 @@ def cpu_count() -> int:
 
 
 bind = _env("GUNICORN_BIND", "127.0.0.1:8000")
-# gthread by measurement (README, "Serving with gunicorn"): its threads overlap the listing's
+# gthread by measurement (docs/operations.md, "Serving with gunicorn"): its threads overlap the listing's
 # waits on Postgres and MongoDB and keep client connections alive; in one bench-quick each, the
 # uncached 24-item listing served 412 req/s against sync's 222, cached pages the same (664, 684).
 # sync: one request per process, one connection per alias.

@@ -9,7 +9,7 @@ from django.core.checks import Error, Tags, register
 from catalog_service.migration_safety.project import project_violations
 
 HINT = (
-    "Split it into expand and contract steps (README, 'Migrations without downtime'), or list it in "
+    "Split it into expand and contract steps (docs/operations.md, 'Migrations without downtime'), or list it in "
     "MIGRATION_SAFETY_EXEMPT with the reason it is safe."
 )
 
