@@ -9,7 +9,7 @@ and no per-field serializer work on the hot path.
 
 The reads are written once, as steps that yield their I/O (``Sql`` and ``Find``) and receive
 the results: ``product_listing`` and ``product_detail`` run them on the blocking clients
-(WSGI), ``catalog.async_selectors`` on the asyncio ones (ASGI). Both paths therefore send the
+(WSGI), ``catalog.aio_selectors`` on the asyncio ones (ASGI). Both paths therefore send the
 same statements and commands and build the same bodies.
 
 The category and its descendants are resolved by the page's own SQL statement (a recursive

@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from catalog.api import cursors, schema
-from catalog.api.fast import response_of
+from catalog.api.cache_hits import response_of
 from catalog.api.params import ListingQuery, parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.selectors import Page, product_detail, product_listing
@@ -72,7 +72,7 @@ def cached_json(
     afresh when the client negotiated another format (the browsable API)."""
     if getattr(request.accepted_renderer, "format", None) != "json":
         return Response(body())
-    first_read = getattr(request, "cache_peek", None)  # set by catalog.api.fast on a miss
+    first_read = getattr(request, "cache_peek", None)  # set by catalog.api.cache_hits on a miss
     served: Served = cached(key, generation_key, ttl, lambda: Built(RENDERER.render(body())), first_read)
     return response_of(served)
 

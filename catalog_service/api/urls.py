@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from catalog.api.fast import serve_listing_hits
+from catalog.api.cache_hits import serve_listing_hits
 from catalog.api.views import CategoryProductsView, ProductDetailView
 from categories.api import CategoryDetailView, CategoryTreeView
 

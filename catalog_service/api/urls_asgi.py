@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from catalog.api import async_views
+from catalog.api import aio_views
 from catalog_service.api.urls import app_name
 from catalog_service.api.urls import urlpatterns as wsgi_urlpatterns
 
 ASYNC_VIEWS = {
-    "category-products": async_views.category_products,
-    "product-detail": async_views.product_detail,
+    "category-products": aio_views.category_products,
+    "product-detail": aio_views.product_detail,
 }
 
 urlpatterns = [
