@@ -30,8 +30,8 @@ from typing import Any
 from bson.decimal128 import Decimal128
 from django.db import connections, router
 
-from catalog.api.cursors import Cursor
-from catalog.api.params import LISTING_FIELDS, ListingQuery, attribute_candidates
+from catalog.cursors import Cursor
+from catalog.listing import LISTING_FIELDS, ListingQuery, attribute_candidates
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
 from categories.models import Category
