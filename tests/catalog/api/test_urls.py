@@ -29,6 +29,6 @@ def test_every_endpoint_keeps_its_name_and_path_on_both_interfaces(urlconf, name
         ("/api/v1/products/7/", aio_views.product_detail),
     ],
 )
-def test_the_asgi_conf_routes_the_listing_and_the_detail_to_the_async_views(url, view):
+def test_the_asgi_conf_routes_the_listing_and_the_detail_to_the_aio_views(url, view):
     assert resolve(url, urlconf=settings.ASGI_URLCONF).func is view
     assert resolve(url, urlconf=settings.ROOT_URLCONF).func is not view
