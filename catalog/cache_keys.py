@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
-from catalog.api import cursors
-from catalog.api.params import ListingQuery
+from catalog import cursors
+from catalog.listing import ListingQuery
 
 
 def _digest(text: str) -> str:

@@ -9,7 +9,7 @@ and no per-field serializer work on the hot path.
 
 The reads are written once, as steps that yield their I/O (``Sql`` and ``Find``) and receive
 the results: ``product_listing`` and ``product_detail`` run them on the blocking clients
-(WSGI), ``catalog.async_selectors`` on the asyncio ones (ASGI). Both paths therefore send the
+(WSGI), ``catalog.aio_selectors`` on the asyncio ones (ASGI). Both paths therefore send the
 same statements and commands and build the same bodies.
 
 The category and its descendants are resolved by the page's own SQL statement (a recursive
@@ -30,8 +30,8 @@ from typing import Any
 from bson.decimal128 import Decimal128
 from django.db import connections, router
 
-from catalog.api.cursors import Cursor
-from catalog.api.params import LISTING_FIELDS, ListingQuery, attribute_candidates
+from catalog.cursors import Cursor
+from catalog.listing import LISTING_FIELDS, ListingQuery, attribute_candidates
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
 from categories.models import Category

@@ -1,14 +1,14 @@
 """The URL configuration of ASGI requests: the service's URLs, with the async listing and
 product detail in place of the DRF views (``catalog_service.asgi_routing``)."""
 
-from django.urls import include, path
-
-from catalog_service.urls import handler404
+from catalog import urls_asgi as catalog_urls_asgi
+from catalog_service.urls import API_V1, api_v1, handler404
 from catalog_service.urls import urlpatterns as wsgi_urlpatterns
+from categories import urls as categories_urls
 
 urlpatterns = [
-    path("api/v1/", include("catalog_service.api.urls_asgi")),
-    *(pattern for pattern in wsgi_urlpatterns if str(pattern.pattern) != "api/v1/"),
+    api_v1(categories_urls.urlpatterns, catalog_urls_asgi.urlpatterns),
+    *(pattern for pattern in wsgi_urlpatterns if str(pattern.pattern) != API_V1),
 ]
 
 __all__ = ["handler404", "urlpatterns"]

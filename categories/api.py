@@ -11,7 +11,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import schema
+from catalog_service.api.schema import DETAIL_ERROR
+from categories import schema
 from categories.selectors import CategoryTree, Node, category_tree
 
 
@@ -39,7 +40,7 @@ class CategoryTreeView(APIView):
         operation_id="category_tree",
         responses={
             200: schema.CategoryTreeNodeSerializer(many=True),
-            503: OpenApiResponse(schema.DETAIL_ERROR),
+            503: OpenApiResponse(DETAIL_ERROR),
         },
     )
     def get(self, request: Request) -> Response:
@@ -55,8 +56,8 @@ class CategoryDetailView(APIView):
         operation_id="category_detail",
         responses={
             200: schema.CategoryDetailSerializer,
-            404: OpenApiResponse(schema.DETAIL_ERROR, description="No such category."),
-            503: OpenApiResponse(schema.DETAIL_ERROR),
+            404: OpenApiResponse(DETAIL_ERROR, description="No such category."),
+            503: OpenApiResponse(DETAIL_ERROR),
         },
     )
     def get(self, request: Request, slug: str) -> Response:

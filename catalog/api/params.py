@@ -1,4 +1,5 @@
-"""The listing's query parameters: parsed, validated and normalized before anything else runs.
+"""The listing's query parameters: parsed, validated and normalized (into a
+``catalog.listing.ListingQuery``) before anything else runs.
 
 Every problem is a 400 naming the parameter. Values become literals in SQL and MongoDB
 queries (never operators): attribute keys are restricted to plain names, and values are
@@ -7,22 +8,17 @@ compared for equality only.
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.http import QueryDict
 from rest_framework.exceptions import ValidationError
 
-from catalog.api import cursors
+from catalog import cursors
+from catalog.listing import LISTING_FIELDS, MAX_PAGE_SIZE, ORDERINGS, ListingQuery
 
-DEFAULT_PAGE_SIZE = 24
-MAX_PAGE_SIZE = 100
-ORDERINGS = ("newest", "price", "-price", "name")
-LISTING_FIELDS = ("id", "sku", "name", "price", "category", "attributes", "images", "url")
 MAX_PRICE = Decimal("9999999999.99")
 MAX_ATTRIBUTE_FILTERS = 10
 ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\- ]{0,63}")
@@ -30,48 +26,6 @@ MAX_ATTRIBUTE_VALUE_LENGTH = 200
 SINGLE_VALUED = ("cursor", "page_size", "ordering", "min_price", "max_price", "fields", "include_descendants")
 KNOWN = frozenset({*SINGLE_VALUED, "attr", "format"})
 TRUE, FALSE = frozenset({"true", "1", "yes"}), frozenset({"false", "0", "no"})
-
-
-@dataclass(frozen=True)
-class ListingQuery:
-    """A validated listing request; equal requests give equal objects (and cache keys)."""
-
-    page_size: int = DEFAULT_PAGE_SIZE
-    ordering: str = "newest"
-    min_price: Decimal | None = None
-    max_price: Decimal | None = None
-    attributes: tuple[tuple[str, str], ...] = ()
-    fields: tuple[str, ...] = LISTING_FIELDS
-    include_descendants: bool = True
-    cursor: cursors.Cursor | None = None
-
-    @property
-    def document_driven(self) -> bool:
-        """True when MongoDB must pick the page (a document filter or a document ordering)."""
-        return (
-            self.ordering != "newest"
-            or self.min_price is not None
-            or self.max_price is not None
-            or bool(self.attributes)
-        )
-
-    def canonical_params(self) -> list[tuple[str, str]]:
-        """Return every parameter but the cursor, defaults filled in, in a fixed order."""
-        params = [("attr", f"{key}:{value}") for key, value in self.attributes]  # already sorted
-        params += [
-            ("fields", ",".join(self.fields)),
-            ("include_descendants", "true" if self.include_descendants else "false"),
-            ("max_price", "" if self.max_price is None else str(self.max_price)),
-            ("min_price", "" if self.min_price is None else str(self.min_price)),
-            ("ordering", self.ordering),
-            ("page_size", str(self.page_size)),
-        ]
-        return params
-
-    def link_params(self) -> list[tuple[str, str]]:
-        """Return the parameters a next/previous link repeats (defaults left out)."""
-        defaults = dict(ListingQuery().canonical_params())
-        return [(k, v) for k, v in self.canonical_params() if k == "attr" or (v and v != defaults.get(k))]
 
 
 def parse_listing_query(params: QueryDict | Mapping[str, Any]) -> ListingQuery:
@@ -187,20 +141,3 @@ def _attributes(raws: list[str]) -> tuple[tuple[str, str], ...]:
             raise ValueError(f"{key!r}: a value is at most {MAX_ATTRIBUTE_VALUE_LENGTH} characters")
         pairs.add((key, value))
     return tuple(sorted(pairs))
-
-
-def attribute_candidates(value: str) -> list[Any]:
-    """Return the literal values an attribute filter matches: the text, and the number or
-    boolean it spells (attributes hold text, numbers, booleans and lists of those)."""
-    candidates: list[Any] = [value]
-    lowered = value.strip().lower()
-    if lowered in ("true", "false"):
-        candidates.append(lowered == "true")
-    else:
-        try:
-            number = float(value)
-        except ValueError:
-            number = None
-        if number is not None and math.isfinite(number):
-            candidates.append(int(number) if number.is_integer() and abs(number) < 2**53 else number)
-    return candidates

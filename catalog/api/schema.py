@@ -1,4 +1,5 @@
-"""Serializers that describe the API's responses in the OpenAPI schema.
+"""Serializers and parameters that describe the product endpoints in the OpenAPI schema (the
+error bodies every app shares are in ``catalog_service.api.schema``).
 
 The views build plain dicts (see ``catalog.selectors``) rather than run these per field, so
 the hot path skips DRF's field machinery; the schema stays truthful because a test checks
@@ -7,10 +8,10 @@ real responses against it.
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes
 from rest_framework import serializers
 
-from catalog.api.params import DEFAULT_PAGE_SIZE, LISTING_FIELDS, MAX_PAGE_SIZE, ORDERINGS
+from catalog.listing import DEFAULT_PAGE_SIZE, LISTING_FIELDS, MAX_PAGE_SIZE, ORDERINGS
 
 ATTRIBUTE_VALUE = "text, number, boolean, or a list of those"
 
@@ -43,35 +44,6 @@ class ProductDetailSerializer(ProductListItemSerializer):
     class Meta:
         ref_name = "ProductDetail"
 
-
-class CategoryRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-    slug = serializers.SlugField()
-    url = serializers.URLField()
-    products_url = serializers.URLField()
-
-
-class CategoryTreeNodeSerializer(CategoryRefSerializer):
-    children = serializers.ListField(
-        child=serializers.DictField(), help_text="Nodes of the same shape, nested."
-    )
-
-
-class CategoryDetailSerializer(CategoryRefSerializer):
-    ancestors = CategoryRefSerializer(many=True, help_text="From the root down to the parent (breadcrumbs).")
-    children = CategoryRefSerializer(many=True)
-
-
-# A raw schema: the keys are the names of the invalid parameters, which a serializer cannot say.
-VALIDATION_ERROR = {
-    "type": "object",
-    "description": "Each invalid parameter by name, with what was wrong with it.",
-    "minProperties": 1,
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-    "example": {"min_price": ["a decimal number such as 19.99"]},
-}
-DETAIL_ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 
 LISTING_PARAMETERS = [
     OpenApiParameter(

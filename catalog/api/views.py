@@ -15,16 +15,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.api import cursors, schema
-from catalog.api.fast import response_of
-from catalog.api.params import ListingQuery, parse_listing_query
+from catalog import cursors
+from catalog.api import schema
+from catalog.api.cache_hits import response_of
+from catalog.api.params import parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
+from catalog.listing import ListingQuery
 from catalog.selectors import Page, product_detail, product_listing
 from catalog_service.api.renderers import ORJSONRenderer
+from catalog_service.api.schema import DETAIL_ERROR, VALIDATION_ERROR
 from catalog_service.caching.store import Built, Served, cached
 
 RENDERER = ORJSONRenderer()
-UNAVAILABLE = OpenApiResponse(schema.DETAIL_ERROR, description="MongoDB or the database did not answer.")
+UNAVAILABLE = OpenApiResponse(DETAIL_ERROR, description="MongoDB or the database did not answer.")
 
 
 @functools.lru_cache(maxsize=8)
@@ -72,7 +75,7 @@ def cached_json(
     afresh when the client negotiated another format (the browsable API)."""
     if getattr(request.accepted_renderer, "format", None) != "json":
         return Response(body())
-    first_read = getattr(request, "cache_peek", None)  # set by catalog.api.fast on a miss
+    first_read = getattr(request, "cache_peek", None)  # set by catalog.api.cache_hits on a miss
     served: Served = cached(key, generation_key, ttl, lambda: Built(RENDERER.render(body())), first_read)
     return response_of(served)
 
@@ -85,8 +88,8 @@ class CategoryProductsView(APIView):
         parameters=schema.LISTING_PARAMETERS,
         responses={
             200: schema.ProductListPageSerializer,
-            400: OpenApiResponse(schema.VALIDATION_ERROR, description="A parameter is invalid; it is named."),
-            404: OpenApiResponse(schema.DETAIL_ERROR, description="No such category."),
+            400: OpenApiResponse(VALIDATION_ERROR, description="A parameter is invalid; it is named."),
+            404: OpenApiResponse(DETAIL_ERROR, description="No such category."),
             503: UNAVAILABLE,
         },
     )
@@ -112,7 +115,7 @@ class ProductDetailView(APIView):
         operation_id="product_detail",
         responses={
             200: schema.ProductDetailSerializer,
-            404: OpenApiResponse(schema.DETAIL_ERROR, description="No such published product."),
+            404: OpenApiResponse(DETAIL_ERROR, description="No such published product."),
             503: UNAVAILABLE,
         },
     )

@@ -23,7 +23,7 @@ from django.db import connections, router
 from django.http import Http404, HttpRequest, HttpResponse
 from rest_framework.exceptions import NotFound
 
-from catalog import async_selectors
+from catalog import aio_selectors
 from catalog.api.params import parse_listing_query
 from catalog.api.views import listing_body, page_links, product_url_builder
 from catalog.models import Product
@@ -179,7 +179,7 @@ def ours_uncached(request: HttpRequest, slug: str) -> HttpResponse:
 async def ours_uncached_async(request: HttpRequest, slug: str) -> HttpResponse:
     """The async listing (ASGI), without the cache: the async selectors, the same body."""
     query = parse_listing_query(request.GET)
-    page = await async_selectors.product_listing(slug=slug, query=query, url_for=product_url_builder(request))
+    page = await aio_selectors.product_listing(slug=slug, query=query, url_for=product_url_builder(request))
     if page is None:
         raise Http404
     return _json({**page_links(request, query, page), "results": page.items})

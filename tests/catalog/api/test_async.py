@@ -46,7 +46,7 @@ def run_in_fresh_loop(coroutine_function, *, debug=False):
     return result["value"]
 
 
-def test_no_callback_blocks_the_event_loop_on_any_path_of_the_async_views(shop, caplog, settled, settings):
+def test_no_callback_blocks_the_event_loop_on_any_path_of_the_aio_views(shop, caplog, settled, settings):
     """Under asyncio debug mode, no step of a request may hold the loop for 0.18 s. MongoDB
     answers through a proxy that holds every reply 0.25 s, so a blocking MongoDB call anywhere
     (a find_one left in a selector, a blocking client) would hold the loop past the limit.

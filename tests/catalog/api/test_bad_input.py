@@ -2,7 +2,7 @@
 
 import pytest
 
-from catalog.api import cursors
+from catalog import cursors
 from tests.catalog.api.conftest import listing
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -1,16 +1,14 @@
-"""The public API, version 1."""
+"""The product endpoints; ``catalog_service.urls`` mounts them in the public API (``api:``).
+
+The listing's URL points at ``serve_listing_hits``, which answers fresh cache hits before DRF
+and hands every other request to the DRF view."""
 
 from django.urls import path
 
-from catalog.api.fast import serve_listing_hits
+from catalog.api.cache_hits import serve_listing_hits
 from catalog.api.views import CategoryProductsView, ProductDetailView
-from categories.api import CategoryDetailView, CategoryTreeView
-
-app_name = "api"
 
 urlpatterns = [
-    path("categories/", CategoryTreeView.as_view(), name="category-tree"),
-    path("categories/<slug:slug>/", CategoryDetailView.as_view(), name="category-detail"),
     path(
         "categories/<slug:slug>/products/",
         serve_listing_hits(CategoryProductsView.as_view()),

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from catalog.api.params import ListingQuery
+from catalog.listing import ListingQuery
 from catalog.models import Product
 from catalog.selectors import Page, Sql, Steps, detail_steps, listing_steps
 from catalog_service.db import aio

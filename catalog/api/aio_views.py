@@ -16,8 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from rest_framework.exceptions import NotFound
 
-from catalog import async_selectors
-from catalog.api.fast import response_of, wants_json
+from catalog import aio_selectors
+from catalog.api.cache_hits import response_of, wants_json
 from catalog.api.params import parse_listing_query
 from catalog.api.views import (
     RENDERER,
@@ -46,7 +46,7 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
         query = parse_listing_query(request.GET)
 
         async def build() -> Built:
-            page = await async_selectors.product_listing(
+            page = await aio_selectors.product_listing(
                 slug=slug, query=query, url_for=product_url_builder(request)
             )
             if page is None:
@@ -65,7 +65,7 @@ async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
         return await _drf_detail(request, pk=pk)
 
     async def build() -> Built:
-        product = await async_selectors.product_detail(product_id=pk, url_for=product_url_builder(request))
+        product = await aio_selectors.product_detail(product_id=pk, url_for=product_url_builder(request))
         if product is None:
             raise NotFound(f"No published product with id {pk}.")
         return Built(RENDERER.render(product))

@@ -2,7 +2,8 @@
 
 Pages continue from the key, never from an OFFSET, so a deep page costs what the first costs.
 The token is base64url of a small JSON array; decoding checks every part's type, so a
-tampered token is refused (a 400), and its value only ever becomes a literal in a query.
+tampered token is refused (a ValueError, which the API answers with a 400), and its value only
+ever becomes a literal in a query.
 """
 
 from __future__ import annotations
