@@ -21,6 +21,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from catalog_service.db import state
 from catalog_service.db.health import replica_health
+from catalog_service.db.router import read_alias
 
 log = logging.getLogger("catalog_service.db.routing")
 
@@ -65,8 +66,6 @@ def retry_on_another_host(execute: Callable[..., Any], sql: str, params: Any, ma
             raise
         if not _session_died(connection, exc):
             raise
-        from catalog_service.db.router import read_alias
-
         replica_health.mark_down(connection.alias, exc)
         connection.close()
         other = connections[read_alias(exclude=frozenset({connection.alias}))]
