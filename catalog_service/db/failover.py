@@ -39,7 +39,7 @@ class PrimaryReadOnSafeRequest(DatabaseError):
 CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
-def _first_keyword(sql: str) -> str:
+def first_keyword(sql: str) -> str:
     """Return the statement's verb; a read-only WITH statement counts as a SELECT."""
     keyword = sql.lstrip(" \t\n(").split(None, 1)[0].upper() if sql.strip() else ""
     if keyword == "WITH" and not CTE_WRITE.search(sql):
@@ -80,7 +80,7 @@ def retry_on_another_host(execute: Callable[..., Any], sql: str, params: Any, ma
 def watch_primary(execute: Callable[..., Any], sql: str, params: Any, many: bool,
                   context: dict[str, Any]) -> Any:  # fmt: skip
     """Mark writes on the current unit of work; report reads the router did not send here."""
-    keyword = _first_keyword(sql)
+    keyword = first_keyword(sql)
     current = state.current()
     if keyword in WRITE_KEYWORDS:
         current.wrote = True

@@ -2,9 +2,11 @@ from contextlib import contextmanager
 
 import psycopg
 import pytest
+from django.conf import settings
 from django.db import connections
 from django.db.utils import load_backend
 
+from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
 from tests.conftest import queries_by_alias  # noqa: F401  (re-exported for the routing tests)
 
 
@@ -16,10 +18,6 @@ def server_port(alias):
 
 @pytest.fixture
 def replica_ports():
-    from django.conf import settings
-
-    from catalog_service.db.config import replica_aliases
-
     return {alias: int(settings.DATABASES[alias]["PORT"]) for alias in replica_aliases(settings.DATABASES)}
 
 
@@ -33,8 +31,6 @@ def _admin_connection(db):
 def extra_database(alias):
     """A real, empty database on the primary's server, registered as ``alias`` (as a
     deployment's DATABASE_EXTRA_URLS would add one) while the block runs, then dropped."""
-    from catalog_service.db.config import PRIMARY_ALIAS
-
     db = dict(connections[PRIMARY_ALIAS].settings_dict)
     db["NAME"] = f"{db['NAME']}_{alias}"
     with _admin_connection(db) as conn:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import router
 
@@ -26,8 +27,6 @@ def test_a_routed_app_lives_in_its_database_for_reads_writes_and_migrations(seco
     assert tables(ALIAS) == {"django_session", "django_migrations"}  # only what the map sends there
     assert router.allow_migrate(PRIMARY_ALIAS, "sessions", model_name="session") is False
     assert router.allow_migrate(PRIMARY_ALIAS, "catalog", model_name="product") is True
-
-    from django.contrib.sessions.models import Session
 
     assert router.db_for_write(Session) == ALIAS
     assert router.db_for_read(Session) == ALIAS  # not a replica of the primary
