@@ -27,7 +27,7 @@ from psycopg_pool import AsyncConnectionPool
 from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
 from catalog_service.db.health import LAG_SAMPLE_INTERVAL, replica_health
 from catalog_service.db.router import read_alias
-from catalog_service.documents.monitoring import Recordings
+from catalog_service.observability.recordings import Recordings
 
 log = logging.getLogger("catalog_service.db.routing")
 

@@ -21,6 +21,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 from catalog_service.db import state
 from catalog_service.db.health import replica_health
+from catalog_service.db.router import read_alias
 
 log = logging.getLogger("catalog_service.db.routing")
 
@@ -38,7 +39,7 @@ class PrimaryReadOnSafeRequest(DatabaseError):
 CTE_WRITE = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
-def _first_keyword(sql: str) -> str:
+def first_keyword(sql: str) -> str:
     """Return the statement's verb; a read-only WITH statement counts as a SELECT."""
     keyword = sql.lstrip(" \t\n(").split(None, 1)[0].upper() if sql.strip() else ""
     if keyword == "WITH" and not CTE_WRITE.search(sql):
@@ -65,8 +66,6 @@ def retry_on_another_host(execute: Callable[..., Any], sql: str, params: Any, ma
             raise
         if not _session_died(connection, exc):
             raise
-        from catalog_service.db.router import read_alias
-
         replica_health.mark_down(connection.alias, exc)
         connection.close()
         other = connections[read_alias(exclude=frozenset({connection.alias}))]
@@ -81,7 +80,7 @@ def retry_on_another_host(execute: Callable[..., Any], sql: str, params: Any, ma
 def watch_primary(execute: Callable[..., Any], sql: str, params: Any, many: bool,
                   context: dict[str, Any]) -> Any:  # fmt: skip
     """Mark writes on the current unit of work; report reads the router did not send here."""
-    keyword = _first_keyword(sql)
+    keyword = first_keyword(sql)
     current = state.current()
     if keyword in WRITE_KEYWORDS:
         current.wrote = True

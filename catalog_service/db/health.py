@@ -21,7 +21,9 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connections
+from django_redis import get_redis_connection
 
+from catalog_service.db.config import replica_aliases
 from catalog_service.event_loop import in_event_loop
 
 log = logging.getLogger("catalog_service.db.routing")
@@ -206,8 +208,6 @@ class ReplicaHealth:
         if time.monotonic() - self._shared_read_at < SHARED_REFRESH_INTERVAL or in_event_loop():
             return self._shared
         self._shared_read_at = time.monotonic()
-        from catalog_service.db.config import replica_aliases
-
         aliases = replica_aliases(settings.DATABASES)
         values = self._redis("mget", [self._key(a) for a in aliases]) if aliases else None
         if values is not None:
@@ -219,8 +219,6 @@ class ReplicaHealth:
         if time.monotonic() - self._redis_failed_at < REDIS_RETRY_AFTER or in_event_loop():
             return None
         try:
-            from django_redis import get_redis_connection
-
             return getattr(get_redis_connection("default"), method)(*args, **kwargs)
         except Exception as exc:  # Redis is an optimisation here; the marks stay per process
             self._redis_failed_at = time.monotonic()

@@ -4,6 +4,14 @@ Reads go to the primary instead when the unit of work has written, when the clie
 pinned after a recent write (see ``middleware``), inside ``transaction.atomic`` on the
 primary, or under ``use_primary()``. Models named in ``DATABASE_ROUTES`` live in the alias
 named there, for reads, writes and migrations alike.
+
+The router decides for the databases it manages: the primary, its replicas and the aliases
+``DATABASE_ROUTES`` names. About any other database it has no opinion and returns None, so a
+router listed after it in ``DATABASE_ROUTERS`` decides (or, when none does, Django's default:
+an object stays in the database it came from). That covers an object read with ``using()``
+from a database outside its model's home (its saves and its relations' reads), relations
+involving such an object, and migrations on a database the router does not manage. A router
+that owns some apps outright goes before this one.
 """
 
 from __future__ import annotations
@@ -34,6 +42,30 @@ def routed_alias(app_label: str, model_name: str | None = None) -> str | None:
 
 def _model_route(model: type[models.Model]) -> str | None:
     return routed_alias(model._meta.app_label, model._meta.model_name)
+
+
+def managed_aliases() -> frozenset[str]:
+    """Return the databases this router decides for: the primary, its replicas, the routed aliases."""
+    routes: dict[str, str] = getattr(settings, "DATABASE_ROUTES", {})
+    return frozenset({PRIMARY_ALIAS, *replica_aliases(settings.DATABASES), *routes.values()})
+
+
+def lives_outside_its_home(obj: models.Model) -> bool:
+    """Return True when ``obj`` was read from a database its model does not live in under this
+    router (``using()`` chose it): neither its ``DATABASE_ROUTES`` alias nor, for an unrouted
+    model, the primary or a replica."""
+    db = obj._state.db  # Django's record of where the object was read from, None when unsaved
+    if db is None:
+        return False
+    route = _model_route(type(obj))
+    if route is not None:
+        return db != route
+    return db != PRIMARY_ALIAS and db not in replica_aliases(settings.DATABASES)
+
+
+def _instance_elsewhere(hints: dict[str, Any]) -> bool:
+    instance = hints.get("instance")
+    return instance is not None and lives_outside_its_home(instance)
 
 
 def connects(alias: str) -> bool:
@@ -95,15 +127,24 @@ def read_alias(*, exclude: frozenset[str] = frozenset()) -> str:
 
 
 class PrimaryReplicaRouter:
-    """Django database router (``DATABASE_ROUTERS``); returns None where it has no opinion."""
+    """Django database router (``DATABASE_ROUTERS``); returns None where it has no opinion:
+    for objects and databases outside the ones it manages (see the module's docstring)."""
 
     def db_for_read(self, model: type[models.Model], **hints: Any) -> str | None:
+        if _instance_elsewhere(hints):
+            return None
         return _model_route(model) or read_alias()
 
     def db_for_write(self, model: type[models.Model], **hints: Any) -> str | None:
+        # An object read from a replica is still written to the primary: the replica is ours.
+        if _instance_elsewhere(hints):
+            return None
         return _model_route(model) or PRIMARY_ALIAS
 
     def allow_relation(self, obj1: models.Model, obj2: models.Model, **hints: Any) -> bool | None:
+        if lives_outside_its_home(obj1) or lives_outside_its_home(obj2):
+            return None
+
         # The primary and its replicas hold the same data; a routed alias is a world of its own.
         def home(obj: models.Model) -> str:
             return _model_route(type(obj)) or PRIMARY_ALIAS
@@ -115,4 +156,6 @@ class PrimaryReplicaRouter:
     ) -> bool | None:
         if db in replica_aliases(settings.DATABASES):
             return False  # replicas receive the schema through replication
+        if db not in managed_aliases():
+            return None  # a database another router (or a using() caller) looks after
         return db == (routed_alias(app_label, model_name) or PRIMARY_ALIAS)

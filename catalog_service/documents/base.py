@@ -9,9 +9,9 @@ from django.db import models, router, transaction
 from django.db.models.signals import class_prepared, post_delete
 from django.dispatch import receiver
 
-from catalog_service.documents.fields import document_fields
 from catalog_service.documents.outbox import record_deletes, record_upserts
 from catalog_service.documents.queryset import DocumentManager
+from catalog_service.documents.registry import document_fields
 from catalog_service.documents.state import reset_document_state
 
 

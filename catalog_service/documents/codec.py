@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models
 
-from catalog_service.documents.fields import document_fields
+from catalog_service.documents.registry import document_fields
 
 
 def mirror_fields(model: type[models.Model]) -> tuple[str, ...]:

@@ -3,6 +3,9 @@
 Each is a Django field class with the document mixin: it keeps the validation, form field and
 DRF serializer mapping of its Django base, but has no column (``concrete`` is False, so
 migrations and SQL ignore it) and reads and writes through ``DocumentFieldDescriptor``.
+
+The field classes are the top of the package's stack: the descriptor loads documents through
+``loading``, and nothing below asks for these classes (``registry`` finds a model's fields).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 
+from catalog_service.documents.loading import load_documents
 from catalog_service.documents.state import document_state
 
 
@@ -32,8 +36,6 @@ class DocumentFieldDescriptor:
         state = document_state(instance)
         if name not in state.values:
             if name not in state.fetched and instance.pk is not None and not instance._state.adding:
-                from catalog_service.documents.loading import load_documents
-
                 load_documents(type(instance), [instance])
             if name not in state.values:
                 state.values[name] = self.field.get_default()
@@ -155,12 +157,3 @@ def url_list_field(**kwargs: Any) -> DocumentJSONField:
     kwargs.setdefault("default", list)
     kwargs.setdefault("blank", True)
     return DocumentJSONField(validators=[validate_url_list], **kwargs)
-
-
-def document_fields(model: type[models.Model]) -> dict[str, DocumentFieldMixin]:
-    """Return ``model``'s document fields by name, in declaration order."""
-    cache = model.__dict__.get("_document_fields_cache")
-    if cache is None:
-        cache = {f.attname: f for f in model._meta.private_fields if getattr(f, "is_document_field", False)}
-        model._document_fields_cache = cache
-    return cache

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from django.db import models, router
+from pymongo.errors import PyMongoError
 
 from catalog_service.documents.client import get_collection
-from catalog_service.documents.fields import document_fields
+from catalog_service.documents.models import OutboxRecord
+from catalog_service.documents.outbox import latest_documents
+from catalog_service.documents.registry import document_fields
 from catalog_service.documents.state import document_state
 
 
@@ -51,11 +54,6 @@ def load_documents_or_recorded(model: type[models.Model], instances: Sequence[mo
     Re-raises the MongoDB error when an object has no recorded document (its defaults would
     then overwrite the real document on save).
     """
-    from pymongo.errors import PyMongoError
-
-    from catalog_service.documents.models import OutboxRecord
-    from catalog_service.documents.outbox import latest_documents
-
     try:
         load_documents(model, instances)
         return

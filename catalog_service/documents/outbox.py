@@ -11,8 +11,9 @@ from django.db import connections, models, transaction
 from pymongo.errors import PyMongoError
 
 from catalog_service.documents.codec import instance_to_json
-from catalog_service.documents.fields import document_fields
 from catalog_service.documents.models import OutboxRecord
+from catalog_service.documents.registry import document_fields
+from catalog_service.documents.relay import apply_objects
 from catalog_service.documents.state import document_state
 
 log = logging.getLogger(__name__)
@@ -126,6 +127,4 @@ def record_deletes(model: type[models.Model], versions: dict[int, int], *, using
 
 
 def _apply_after_commit(model: type[models.Model], ids: list[int], *, using: str) -> None:
-    from catalog_service.documents.relay import apply_objects
-
     transaction.on_commit(partial(apply_objects, model._meta.label, ids, using=using), using=using)

@@ -10,9 +10,9 @@ from django.db import models, router, transaction
 from django.db.models.query import ModelIterable
 
 from catalog_service.documents.codec import mirror_fields
-from catalog_service.documents.fields import document_fields
 from catalog_service.documents.loading import load_documents
 from catalog_service.documents.outbox import record_upserts
+from catalog_service.documents.registry import document_fields
 
 
 class DocumentModelIterable(ModelIterable):

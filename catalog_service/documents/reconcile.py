@@ -27,9 +27,9 @@ from pymongo.errors import DuplicateKeyError
 from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.documents.client import get_collection
 from catalog_service.documents.codec import json_to_document, mirror_fields
-from catalog_service.documents.fields import document_fields
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.outbox import latest_documents
+from catalog_service.documents.registry import document_fields
 
 DEFAULT_BATCH_SIZE = 1000
 

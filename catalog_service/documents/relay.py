@@ -115,11 +115,11 @@ def _apply(
         for record in newest.values():
             by_model.setdefault(record.model_label, []).append(record)
         for label, batch in by_model.items():
-            failures = _write(label, batch)
+            failures = write_batch(label, batch)
             written = [r for r in batch if (label, r.object_id) not in failures]
             later_deletes = _deletes_newer_than(written, using)
             if later_deletes:
-                failures.update(_write(label, later_deletes))
+                failures.update(write_batch(label, later_deletes))
             failed_objects.update(failures)
             _announce_applied(label, [r for r in batch if (label, r.object_id) not in failures])
         if checkpoint is not None:
@@ -176,7 +176,7 @@ def _announce_applied(label: str, batch: list[OutboxRecord]) -> None:
         log.exception("documents_applied hook of %s failed", label)
 
 
-def _write(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:
+def write_batch(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:
     """Write ``batch`` to MongoDB; return the objects that failed, with the reason."""
     model = apps.get_model(label)
     try:

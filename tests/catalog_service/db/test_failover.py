@@ -10,6 +10,7 @@ import pytest
 from django.db import connections
 
 from catalog_service.db import state
+from catalog_service.db.failover import WRITE_KEYWORDS, first_keyword
 from catalog_service.db.health import replica_health
 from catalog_service.db.router import read_alias
 from tests.catalog_service.db.conftest import server_port
@@ -89,7 +90,5 @@ def test_a_read_whose_session_dies_mid_statement_is_retried_on_another_host(repl
     ],
 )
 def test_a_read_only_with_statement_is_a_read_and_a_data_modifying_one_a_write(sql, keyword):
-    from catalog_service.db.failover import WRITE_KEYWORDS, _first_keyword
-
-    assert _first_keyword(sql) == keyword
+    assert first_keyword(sql) == keyword
     assert (keyword in WRITE_KEYWORDS) == (keyword != "SELECT")

@@ -1,47 +1,25 @@
 """Per-model routing (DATABASE_ROUTES) with a real second database on the primary's server."""
 
-import psycopg
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
-from django.db import connections, router
-from django.db.utils import load_backend
+from django.db import router
 
 from catalog.models import Product
 from catalog_service.db.checks import check_database_routes
 from catalog_service.db.config import PRIMARY_ALIAS
+from tests.catalog_service.db.conftest import extra_database, tables
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ALIAS = "sessions_db"
 
 
-def admin_connection(db):
-    return psycopg.connect(
-        host=db["HOST"], port=db["PORT"], dbname="postgres", user=db["USER"], autocommit=True
-    )
-
-
 @pytest.fixture
 def second_database(settings):
-    db = dict(connections[PRIMARY_ALIAS].settings_dict)
-    db["NAME"] = f"{db['NAME']}_sessions"
-    with admin_connection(db) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}"')
-        conn.execute(f'CREATE DATABASE "{db["NAME"]}"')
-    # Registered as a dynamic connection (as a deployment's DATABASE_EXTRA_URLS would add it).
-    connections[ALIAS] = load_backend(db["ENGINE"]).DatabaseWrapper(db, ALIAS)
-    settings.DATABASE_ROUTES = {"sessions": ALIAS}
-    yield db
-    connections[ALIAS].close()
-    del connections[ALIAS]
-    with admin_connection(db) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{db["NAME"]}" WITH (FORCE)')
-
-
-def tables(alias):
-    with connections[alias].cursor() as cursor:
-        cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-        return {row[0] for row in cursor.fetchall()}
+    with extra_database(ALIAS) as db:
+        settings.DATABASE_ROUTES = {"sessions": ALIAS}
+        yield db
 
 
 def test_a_routed_app_lives_in_its_database_for_reads_writes_and_migrations(second_database):
@@ -49,8 +27,6 @@ def test_a_routed_app_lives_in_its_database_for_reads_writes_and_migrations(seco
     assert tables(ALIAS) == {"django_session", "django_migrations"}  # only what the map sends there
     assert router.allow_migrate(PRIMARY_ALIAS, "sessions", model_name="session") is False
     assert router.allow_migrate(PRIMARY_ALIAS, "catalog", model_name="product") is True
-
-    from django.contrib.sessions.models import Session
 
     assert router.db_for_write(Session) == ALIAS
     assert router.db_for_read(Session) == ALIAS  # not a replica of the primary

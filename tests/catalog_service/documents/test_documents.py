@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from catalog.models import Product
 from catalog.serializers import ProductSerializer
 from catalog_service.documents.models import OutboxRecord
-from catalog_service.documents.relay import _write, mongo_operation
+from catalog_service.documents.relay import mongo_operation, write_batch
 from categories.models import Category
 from tests.conftest import finds, wait_for
 from tests.factories import CategoryFactory, make_products
@@ -144,8 +144,8 @@ def test_applying_a_record_twice_or_out_of_order_leaves_the_newest(products_coll
     v3 = records[3]
     v2 = OutboxRecord(model_label=v3.model_label, object_id=product.pk, version=2, operation="upsert",
                       document={**v3.document, "name": "v2"})  # fmt: skip
-    assert _write("catalog.Product", [v3]) == {}  # twice: idempotent
-    assert _write("catalog.Product", [v2]) == {}  # older: ignored, not an error
+    assert write_batch("catalog.Product", [v3]) == {}  # twice: idempotent
+    assert write_batch("catalog.Product", [v2]) == {}  # older: ignored, not an error
     doc = products_collection.find_one({"_id": product.pk})
     assert (doc["name"], doc["version"]) == ("v3", 3)
     assert mongo_operation(Product, v2)._filter == {"_id": product.pk, "version": {"$lt": 2}}
