@@ -87,5 +87,11 @@ format:
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# config/env.example and docs/configuration.md, generated from catalog_service/environment.py
+# (tests/test_environment.py fails when either differs from what it produces).
+.PHONY: config-docs
+config-docs:
+	$(PY) -m catalog_service.environment --write
+
 check-compose:
 	docker-compose -f docker-compose.yml config -q
