@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -250,6 +250,7 @@ class Variable:
     doc: str
     group: Group
     example: str | None = None
+    attribute: str = ""  # the Environment field it fills, set when VARIABLES is built
 
     def read(self, source: Mapping[str, str], values: SimpleNamespace) -> Any:
         """Return the value ``source`` gives this variable, its default where it gives none."""
@@ -477,7 +478,7 @@ class Environment:
 
 #: Every variable the settings read, by name, in declaration order.
 VARIABLES: Mapping[str, Variable] = {
-    f.metadata["variable"].name: f.metadata["variable"] for f in fields(Environment)
+    v.name: v for v in (replace(f.metadata["variable"], attribute=f.name) for f in fields(Environment))
 }
 
 
@@ -485,8 +486,8 @@ def load(source: Mapping[str, str] | None = None) -> Environment:
     """Return the validated environment (``os.environ`` unless ``source`` is given)."""
     source = os.environ if source is None else source
     values = SimpleNamespace()
-    for f in fields(Environment):
-        setattr(values, f.name, f.metadata["variable"].read(source, values))
+    for variable in VARIABLES.values():
+        setattr(values, variable.attribute, variable.read(source, values))
     return Environment(**vars(values))
 
 
@@ -513,188 +514,90 @@ BENCH = Group("Benchmarks and load tests (`loadtests/`)", in_env_example=False)
 
 _WSGI = ("config/gunicorn.conf.py",)
 _BOTH = ("config/gunicorn.conf.py", "config/gunicorn_asgi.conf.py")
+_SUPERUSER = "catalog_service/management/commands/ensure_superuser.py"
+_MAKE = ("Makefile",)
+_STACK = ("bin/stack",)
+_LOAD = ("loadtests",)
 
+# fmt: off
 TOOL_VARIABLES: tuple[ToolVariable, ...] = (
     ToolVariable("GUNICORN_BIND", "127.0.0.1:8000", "Address to listen on.", GUNICORN, _WSGI),
-    ToolVariable(
-        "WEB_CONCURRENCY",
-        Computed("twice the CPUs, plus 1 (ASGI: one per CPU)"),
-        "Worker processes; CPUs are those this process may run on.",
-        GUNICORN,
-        _BOTH,
-        example="5",
-    ),
+    ToolVariable("WEB_CONCURRENCY", Computed("twice the CPUs, plus 1 (ASGI: one per CPU)"),
+                 "Worker processes; CPUs are those this process may run on.", GUNICORN, _BOTH, example="5"),
     ToolVariable("GUNICORN_WORKER_CLASS", "gthread", "`gthread` or `sync` (WSGI only).", GUNICORN, _WSGI),
-    ToolVariable(
-        "GUNICORN_THREADS",
-        Computed("`4` with `gthread`, else `1`"),
-        "Threads per worker (WSGI only).",
-        GUNICORN,
-        _WSGI,
-        example="4",
-    ),
+    ToolVariable("GUNICORN_THREADS", Computed("`4` with `gthread`, else `1`"),
+                 "Threads per worker (WSGI only).",
+                 GUNICORN, _WSGI, example="4"),
     ToolVariable("GUNICORN_REUSE_PORT", "false", "`SO_REUSEPORT` on the listening socket.", GUNICORN, _WSGI),
-    ToolVariable(
-        "GUNICORN_PRELOAD", "false", "Load the application in the master before forking.", GUNICORN, _WSGI
-    ),
+    ToolVariable("GUNICORN_PRELOAD", "false", "Load the application in the master before forking.",
+                 GUNICORN, _WSGI),
     ToolVariable("GUNICORN_TIMEOUT", "30", "A worker silent this many seconds is replaced.", GUNICORN, _WSGI),
-    ToolVariable(
-        "GUNICORN_GRACEFUL_TIMEOUT",
-        "30",
-        "On HUP or TERM, workers finish their requests for at most this many seconds.",
-        GUNICORN,
-        _WSGI,
-    ),
-    ToolVariable(
-        "GUNICORN_KEEPALIVE",
-        "5",
-        "Seconds a gthread worker keeps an idle connection; above a balancer's idle timeout.",
-        GUNICORN,
-        _WSGI,
-    ),
-    ToolVariable(
-        "GUNICORN_MAX_REQUESTS",
-        "5000",
-        "Recycle a worker after this many requests; 0: never.",
-        GUNICORN,
-        _WSGI,
-    ),
-    ToolVariable(
-        "GUNICORN_MAX_REQUESTS_JITTER",
-        "500",
-        "Up to this many more requests, so workers do not restart together.",
-        GUNICORN,
-        _WSGI,
-    ),
-    ToolVariable(
-        "GUNICORN_ACCESS_LOG", "-", "Where the JSON access log goes: `-` is stdout.", GUNICORN, _WSGI
-    ),
+    ToolVariable("GUNICORN_GRACEFUL_TIMEOUT", "30",
+                 "On HUP or TERM, workers finish their requests for at most this many seconds.",
+                 GUNICORN, _WSGI),
+    ToolVariable("GUNICORN_KEEPALIVE", "5",
+                 "Seconds a gthread worker keeps an idle connection; above a balancer's idle timeout.",
+                 GUNICORN, _WSGI),
+    ToolVariable("GUNICORN_MAX_REQUESTS", "5000", "Recycle a worker after this many requests; 0: never.",
+                 GUNICORN, _WSGI),
+    ToolVariable("GUNICORN_MAX_REQUESTS_JITTER", "500",
+                 "Up to this many more requests, so workers do not restart together.", GUNICORN, _WSGI),
+    ToolVariable("GUNICORN_ACCESS_LOG", "-", "Where the JSON access log goes: `-` is stdout.",
+                 GUNICORN, _WSGI),
     ToolVariable("GUNICORN_LOG_LEVEL", "info", "The level of gunicorn's own messages.", GUNICORN, _WSGI),
-    ToolVariable(
-        "DJANGO_SETTINGS_MODULE",
-        "catalog_service.settings",
-        "The settings module (the benchmark's servers use `loadtests.settings`).",
-        COMMANDS,
-        ("manage.py", "catalog_service/wsgi.py", "catalog_service/asgi.py"),
-    ),
-    ToolVariable(
-        "DJANGO_SUPERUSER_USERNAME",
-        "",
-        "With the password set, `make run` creates or updates this admin user.",
-        COMMANDS,
-        ("Makefile", "catalog_service/management/commands/ensure_superuser.py"),
-        example="admin",
-    ),
-    ToolVariable(
-        "DJANGO_SUPERUSER_PASSWORD",
-        "",
-        "That admin user's password (`manage.py ensure_superuser`).",
-        COMMANDS,
-        ("Makefile", "catalog_service/management/commands/ensure_superuser.py"),
-        example="change-me",
-    ),
-    ToolVariable(
-        "DJANGO_SUPERUSER_EMAIL",
-        "",
-        "That admin user's e-mail address, when it is created.",
-        COMMANDS,
-        ("catalog_service/management/commands/ensure_superuser.py",),
-        example="admin@example.com",
-    ),
-    ToolVariable(
-        "DEMO_CATEGORIES", "30", "Categories `make run` seeds into an empty catalog.", COMMANDS, ("Makefile",)
-    ),
-    ToolVariable(
-        "DEMO_PRODUCTS", "2000", "Products `make run` seeds into an empty catalog.", COMMANDS, ("Makefile",)
-    ),
-    ToolVariable(
-        "STACK_REPLICAS",
-        Computed("`1` (`make test`: `2`)"),
-        "Streaming replicas the stack runs.",
-        STACK,
-        ("bin/stack", "Makefile"),
-    ),
-    ToolVariable(
-        "STACK_PG_PORT",
-        "55432",
-        "The primary's port; replica N listens on this plus N.",
-        STACK,
-        ("bin/stack",),
-    ),
-    ToolVariable("STACK_REDIS_PORT", "56379", "Redis's port.", STACK, ("bin/stack",)),
+
+    ToolVariable("DJANGO_SETTINGS_MODULE", "catalog_service.settings",
+                 "The settings module (the benchmark's servers use `loadtests.settings`).", COMMANDS,
+                 ("manage.py", "catalog_service/wsgi.py", "catalog_service/asgi.py")),
+    ToolVariable("DJANGO_SUPERUSER_USERNAME", "",
+                 "With the password set, `make run` creates or updates this admin user.", COMMANDS,
+                 ("Makefile", _SUPERUSER), example="admin"),
+    ToolVariable("DJANGO_SUPERUSER_PASSWORD", "",
+                 "That admin user's password (`manage.py ensure_superuser`).",
+                 COMMANDS, ("Makefile", _SUPERUSER), example="change-me"),
+    ToolVariable("DJANGO_SUPERUSER_EMAIL", "", "That admin user's e-mail address, when it is created.",
+                 COMMANDS, (_SUPERUSER,), example="admin@example.com"),
+    ToolVariable("DEMO_CATEGORIES", "30", "Categories `make run` seeds into an empty catalog.",
+                 COMMANDS, _MAKE),
+    ToolVariable("DEMO_PRODUCTS", "2000", "Products `make run` seeds into an empty catalog.",
+                 COMMANDS, _MAKE),
+
+    ToolVariable("STACK_REPLICAS", Computed("`1` (`make test`: `2`)"), "Streaming replicas the stack runs.",
+                 STACK, ("bin/stack", "Makefile")),
+    ToolVariable("STACK_PG_PORT", "55432", "The primary's port; replica N listens on this plus N.",
+                 STACK, _STACK),
+    ToolVariable("STACK_REDIS_PORT", "56379", "Redis's port.", STACK, _STACK),
     ToolVariable("STACK_MONGO_PORT", "57017", "MongoDB's port.", STACK, ("bin/stack", "loadtests")),
-    ToolVariable(
-        "STACK_MONGO",
-        "file",
-        "The MongoDB stand-in's storage: `file` (under `var/`) or `memory`.",
-        STACK,
-        ("bin/stack",),
-    ),
-    ToolVariable(
-        "STACK_MONGO_CACHE_MB", "1024", "The MongoDB stand-in's cache, in megabytes.", STACK, ("bin/stack",)
-    ),
-    ToolVariable("STACK_WAIT_SECONDS", "60", "How long a server may take to come up.", STACK, ("bin/stack",)),
-    ToolVariable(
-        "PG_BIN", "/usr/lib/postgresql/15/bin", "Where PostgreSQL's programs are.", STACK, ("bin/stack",)
-    ),
-    ToolVariable(
-        "DATABASE_URL",
-        "",
-        "Set: `bin/with-stack` starts no stack and uses the servers the environment names.",
-        STACK,
-        ("bin/with-stack",),
-    ),
-    ToolVariable(
-        "MONGODB_URL", "", "Set to another server's: `bin/stack` starts no MongoDB.", STACK, ("bin/stack",)
-    ),
-    ToolVariable("PYTEST_ARGS", "", "Arguments `make test` passes to pytest.", STACK, ("Makefile",)),
-    ToolVariable(
-        "BENCH_ARGS", "", "Options `make bench` passes to the runner, e.g. `--large`.", BENCH, ("Makefile",)
-    ),
-    ToolVariable("BENCH_WORKERS", "2", "gunicorn workers per benchmarked server.", BENCH, ("loadtests",)),
-    ToolVariable(
-        "BENCH_PATH",
-        "",
-        "Set by the runner: the variant's listing path; unset, Locust runs shoppers and staff.",
-        BENCH,
-        ("loadtests",),
-    ),
-    ToolVariable(
-        "BENCH_PAGE_SIZE", "24", "Set by the runner: the variant's page size.", BENCH, ("loadtests",)
-    ),
-    ToolVariable(
-        "BENCH_MAX_ITEMS",
-        Computed("`BENCH_PAGE_SIZE`"),
-        "Set by the runner: the variant's page size ceiling.",
-        BENCH,
-        ("loadtests",),
-    ),
-    ToolVariable(
-        "BENCH_SLUGS",
-        "",
-        "Set by the runner: the categories requested; empty: all of them.",
-        BENCH,
-        ("loadtests",),
-    ),
-    ToolVariable(
-        "LOCUST_ALLOWED_HOSTS",
-        "",
-        "Comma-separated hosts Locust may target besides loopback.",
-        BENCH,
-        ("loadtests",),
-    ),
-    ToolVariable("LOCUST_STAFF_USERS", "1", "Admin users among Locust's users.", BENCH, ("loadtests",)),
-    ToolVariable(
-        "LOCUST_STAFF_USERNAME",
-        "bench-staff",
-        "The Admin user Locust's staff log in as.",
-        BENCH,
-        ("loadtests",),
-    ),
-    ToolVariable(
-        "LOCUST_STAFF_PASSWORD", "bench-staff-password", "That user's password.", BENCH, ("loadtests",)
-    ),
+    ToolVariable("STACK_MONGO", "file", "The MongoDB stand-in's storage: `file` (under `var/`) or `memory`.",
+                 STACK, _STACK),
+    ToolVariable("STACK_MONGO_CACHE_MB", "1024", "The MongoDB stand-in's cache, in megabytes.",
+                 STACK, _STACK),
+    ToolVariable("STACK_WAIT_SECONDS", "60", "How long a server may take to come up.", STACK, _STACK),
+    ToolVariable("PG_BIN", "/usr/lib/postgresql/15/bin", "Where PostgreSQL's programs are.", STACK, _STACK),
+    ToolVariable("DATABASE_URL", "",
+                 "Set: `bin/with-stack` starts no stack and uses the servers the environment names.", STACK,
+                 ("bin/with-stack",)),
+    ToolVariable("MONGODB_URL", "", "Set to another server's: `bin/stack` starts no MongoDB.", STACK, _STACK),
+    ToolVariable("PYTEST_ARGS", "", "Arguments `make test` passes to pytest.", STACK, _MAKE),
+
+    ToolVariable("BENCH_ARGS", "", "Options `make bench` passes to the runner, e.g. `--large`.",
+                 BENCH, _MAKE),
+    ToolVariable("BENCH_WORKERS", "2", "gunicorn workers per benchmarked server.", BENCH, _LOAD),
+    ToolVariable("BENCH_PATH", Computed("unset: Locust runs shoppers and staff"),
+                 "Set by the runner: the listing path of the variant Locust requests.", BENCH, _LOAD),
+    ToolVariable("BENCH_PAGE_SIZE", "24", "Set by the runner: the variant's page size.", BENCH, _LOAD),
+    ToolVariable("BENCH_MAX_ITEMS", Computed("`BENCH_PAGE_SIZE`"),
+                 "Set by the runner: the variant's page size ceiling.", BENCH, _LOAD),
+    ToolVariable("BENCH_SLUGS", "", "Set by the runner: the categories requested; empty: all of them.",
+                 BENCH, _LOAD),
+    ToolVariable("LOCUST_ALLOWED_HOSTS", "", "Comma-separated hosts Locust may target besides loopback.",
+                 BENCH, _LOAD),
+    ToolVariable("LOCUST_STAFF_USERS", "1", "Admin users among Locust's users.", BENCH, _LOAD),
+    ToolVariable("LOCUST_STAFF_USERNAME", "bench-staff", "The Admin user Locust's staff log in as.",
+                 BENCH, _LOAD),
+    ToolVariable("LOCUST_STAFF_PASSWORD", "bench-staff-password", "That user's password.", BENCH, _LOAD),
 )
+# fmt: on
 
 
 # --- the generated files ---
