@@ -87,6 +87,12 @@ format:
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# config/env.example and docs/configuration.md, generated from catalog_service/environment.py
+# (tests/test_environment.py fails when either differs from what it produces).
+.PHONY: config-docs
+config-docs:
+	$(PY) -m catalog_service.environment --write
+
 check-compose:
 	@# The secrets compose requires, as placeholders: the check reads the file, it starts nothing.
 	DJANGO_SECRET_KEY=x POSTGRES_PASSWORD=x REPLICATION_PASSWORD=x REDIS_PASSWORD=x MONGO_PASSWORD=x \

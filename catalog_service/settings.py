@@ -1,6 +1,7 @@
 """Django settings. Every value that varies between deployments comes from the
-environment, read and validated once in ``catalog_service.environment``; there is no
-separate production settings module."""
+environment: ``ENV``, read and validated once by ``catalog_service.environment``, which declares
+each variable (docs/configuration.md lists them); there is no separate production settings
+module."""
 
 from __future__ import annotations
 

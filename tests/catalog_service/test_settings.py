@@ -1,5 +1,6 @@
 """Production settings: deploy checks, HTTPS behind a proxy, security headers, request limits."""
 
+import json
 import secrets
 import subprocess
 import sys
@@ -80,3 +81,70 @@ def test_oversized_request_bodies_are_refused(client, settings):
     assert response.status_code == 400
     response = client.post("/admin/login/", {"username": "x", "password": "y"})
     assert response.status_code != 400
+
+
+SETTINGS_FROM_THE_ENVIRONMENT = """
+import json
+from django.conf import settings as s
+print(json.dumps({
+    "hosts": s.ALLOWED_HOSTS, "debug": s.DEBUG, "redirect": s.SECURE_SSL_REDIRECT,
+    "proxy_header": s.SECURE_PROXY_SSL_HEADER,
+    "secure_cookies": [s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE],
+    "hsts": [s.SECURE_HSTS_SECONDS, s.SECURE_HSTS_INCLUDE_SUBDOMAINS, s.SECURE_HSTS_PRELOAD],
+    "upload": [s.DATA_UPLOAD_MAX_MEMORY_SIZE, s.DATA_UPLOAD_MAX_NUMBER_FIELDS],
+    "databases": sorted(s.DATABASES), "routes": s.DATABASE_ROUTES,
+    "routing": [s.PINNING_SECONDS, s.MAX_REPLICA_LAG_SECONDS, s.REPLICA_COOLDOWN_SECONDS],
+    "guard": s.DATABASE_PRIMARY_READ_GUARD, "mongodb": [s.MONGODB["URL"], s.MONGODB["NAME"]],
+    "redis": [s.CACHES["default"]["LOCATION"], s.CACHES["default"]["KEY_PREFIX"]],
+    "ttls": s.CACHE_TTLS, "near": s.CACHE_NEAR_MAX_BYTES, "proxies": s.REST_FRAMEWORK["NUM_PROXIES"],
+    "throttle": [s.API_THROTTLE_RATE, s.API_THROTTLE_FAIL_OPEN], "admin": s.ADMIN_URL,
+    "axes": [s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME.total_seconds()],
+    "logging": [s.LOG_LEVEL, s.LOGGING["handlers"]["console"]["formatter"]],
+}))
+"""
+
+
+def settings_with(**variables):
+    """Return the settings read from the environment when only these variables are set."""
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SECRET_KEY": "k" * 50, **variables}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()\n" + SETTINGS_FROM_THE_ENVIRONMENT],
+        env={**env, "DJANGO_SETTINGS_MODULE": "catalog_service.settings"},
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_every_setting_the_environment_drives_has_its_default():
+    assert settings_with() == {
+        "hosts": ["127.0.0.1", "localhost"], "debug": False, "redirect": True, "proxy_header": None,
+        "secure_cookies": [True, True], "hsts": [31536000, True, True], "upload": [1048576, 1000],
+        "databases": ["default", "replica1"], "routes": {}, "routing": [15.0, 10.0, 30.0], "guard": "off",
+        "mongodb": ["mongodb://127.0.0.1:57017/?directConnection=true", "catalog"],
+        "redis": ["redis://127.0.0.1:56379/0", "catalog"], "ttls": {"listing": 60.0, "product": 300.0},
+        "near": 16 * 1024 * 1024, "proxies": None, "throttle": ["600/min", True], "admin": "admin/",
+        "axes": [5, 900.0], "logging": ["INFO", "json"],
+    }  # fmt: skip
+
+
+def test_the_settings_follow_their_variables():
+    settings = settings_with(
+        DJANGO_ALLOWED_HOSTS="shop.example", DJANGO_SECURE_PROXY_SSL_HEADER="X-Forwarded-Proto",
+        DJANGO_SECURE_HSTS_SECONDS="3600", DATABASE_REPLICA_URLS="",
+        DATABASE_EXTRA_URLS="sessions_db=postgres://u@h/sessions", DATABASE_ROUTES="sessions=sessions_db",
+        CACHE_NEAR_MB="0", CACHE_LISTING_TTL="5", DJANGO_TRUSTED_PROXY_COUNT="2", API_THROTTLE_RATE="",
+        DJANGO_ADMIN_URL="staff/", AXES_COOLOFF_MINUTES="0.5", LOG_LEVEL="warning", LOG_FORMAT="text",
+    )  # fmt: skip
+    assert settings["hosts"] == ["shop.example"]
+    assert settings["proxy_header"] == ["HTTP_X_FORWARDED_PROTO", "https"]
+    assert settings["hsts"][0] == 3600
+    assert (settings["databases"], settings["routes"]) == (
+        ["default", "sessions_db"],
+        {"sessions": "sessions_db"},
+    )
+    assert (settings["near"], settings["ttls"]["listing"], settings["proxies"]) == (0, 5.0, 2)
+    assert (settings["throttle"][0], settings["admin"], settings["axes"][1]) == (None, "staff/", 30.0)
+    assert settings["logging"] == ["WARNING", "text"]
+    plain = settings_with(DJANGO_HTTPS="false")
+    assert (plain["redirect"], plain["secure_cookies"], plain["hsts"][0]) == (False, [False, False], 0)
