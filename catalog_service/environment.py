@@ -545,6 +545,12 @@ TOOL_VARIABLES: tuple[ToolVariable, ...] = (
     ToolVariable("GUNICORN_ACCESS_LOG", "-", "Where the JSON access log goes: `-` is stdout.",
                  GUNICORN, _WSGI),
     ToolVariable("GUNICORN_LOG_LEVEL", "info", "The level of gunicorn's own messages.", GUNICORN, _WSGI),
+    ToolVariable("GUNICORN_FORWARDED_ALLOW_IPS", "",
+                 "Proxies allowed to set the headers below and the scheme; empty: none, loopback included.",
+                 GUNICORN, _WSGI, example="10.0.0.5"),
+    ToolVariable("GUNICORN_FORWARDER_HEADERS", "",
+                 "Headers such a proxy may map into the WSGI environment (e.g. `SCRIPT_NAME`).",
+                 GUNICORN, _WSGI, example="SCRIPT_NAME"),
 
     ToolVariable("DJANGO_SETTINGS_MODULE", "catalog_service.settings",
                  "The settings module (the benchmark's servers use `loadtests.settings`).", COMMANDS,
