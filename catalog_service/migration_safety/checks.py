@@ -9,8 +9,8 @@ from django.core.checks import Error, Tags, register
 from catalog_service.migration_safety.project import project_violations
 
 HINT = (
-    "Split it into expand and contract steps (docs/operations.md, 'Migrations without downtime'), or list it in "
-    "MIGRATION_SAFETY_EXEMPT with the reason it is safe."
+    "Split it into expand and contract steps (docs/operations.md, 'Migrations without downtime'), "
+    "or list it in MIGRATION_SAFETY_EXEMPT with the reason it is safe."
 )
 
 
