@@ -6,6 +6,7 @@ from typing import Any
 from django.db import models
 from pymongo import ASCENDING, DESCENDING, IndexModel
 
+from catalog.invalidation import invalidate_after_commit, invalidate_now
 from catalog_service.documents.base import DocumentModel
 from catalog_service.documents.fields import (
     DocumentCharField,
@@ -80,16 +81,12 @@ class Product(DocumentModel):
         using: str,
     ) -> None:
         """Outdate, after commit, the listings of the old and new categories and the details."""
-        from catalog.invalidation import invalidate_after_commit
-
         categories = {doc["category_id"] for doc in [*previous.values(), *current.values()] if doc}
         invalidate_after_commit(using=using, category_ids=categories, product_ids=list(current))
 
     @classmethod
     def documents_applied(cls, documents: dict[int, dict[str, Any]]) -> None:
         """The documents changed in MongoDB: outdate what was built from the older ones."""
-        from catalog.invalidation import invalidate_now
-
         invalidate_now(
             category_ids={doc.get("category_id") for doc in documents.values()}, product_ids=list(documents)
         )

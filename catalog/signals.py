@@ -8,6 +8,7 @@ from django.db.models.signals import post_delete, post_save, pre_save
 from django.dispatch import receiver
 
 from catalog.invalidation import invalidate_after_commit
+from catalog.models import Product
 from categories.models import Category
 
 
@@ -32,8 +33,6 @@ def _category_saved(
         category_ids.add(old_parent)
         slugs.add(old_slug)
         if old_slug != instance.slug:  # product details show the slug
-            from catalog.models import Product
-
             product_ids = list(
                 Product.objects.using(using).filter(category_id=instance.pk).values_list("pk", flat=True)
             )

@@ -11,10 +11,12 @@ def release_connections() -> None:
     the session for its owner too. Does nothing when Django is not set up yet (the application
     is loaded in each worker, not preloaded).
     """
+    # Imported when called: gunicorn's master runs this before Django is set up.
     from django.apps import apps
 
     if not apps.ready:
         return
+    # Only now that the apps are ready may the models' modules be imported.
     from django.db import connections
 
     from catalog_service.db.health import replica_health

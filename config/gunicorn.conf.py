@@ -80,6 +80,7 @@ def pre_fork(server: object, worker: object) -> None:
     its owner, before the fork is the one safe place. Redis needs nothing: redis-py's pool
     notices the new pid in the child and starts afresh.
     """
+    # Imported in the hook: the config file is read before the application can be imported.
     from catalog_service.forking import release_connections
 
     release_connections()

@@ -16,6 +16,7 @@ def main() -> None:
     import django
 
     django.setup()
+    # Importable only after setup.
     from catalog.models import Product
     from catalog_service.documents.client import get_collection
 

@@ -161,10 +161,11 @@ def markdown(results: list[Result], measured: list[Ratio], meta: dict[str, Any],
 
 
 def plot(out: Path, results: list[Result], deep: list[tuple[int, float]]) -> None:
+    # matplotlib takes a second to import; only the plotting step needs it.
     import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    matplotlib.use("Agg")  # before pyplot: no display here
+    import matplotlib.pyplot as plt  # after use("Agg"), which must come first
 
     names = [r.variant if r.variant == "ceiling" else f"{r.variant}\n{r.page_size}" for r in results]
     colors = ["#4477aa" if r.page_size == results[0].page_size else "#66ccee" for r in results]

@@ -62,6 +62,7 @@ def checked(status: int, url: str) -> None:
 
 def count_sync(variants: Sequence[Variant], slug: str, page_sizes: Sequence[int]) -> dict[str, list]:
     """Count the WSGI variants through Django's test client."""
+    # Django's modules need django.setup() (see above).
     from django.db import connections
     from django.test import Client
 
@@ -85,6 +86,7 @@ def count_sync(variants: Sequence[Variant], slug: str, page_sizes: Sequence[int]
 
 async def count_async(variants: Sequence[Variant], slug: str, page_sizes: Sequence[int]) -> dict[str, list]:
     """Count the ASGI variants through Django's async test client (the async pools' statements)."""
+    # Django's modules need django.setup() (see above).
     from django.test import AsyncClient
 
     from catalog_service.db import aio
@@ -104,10 +106,11 @@ async def count_async(variants: Sequence[Variant], slug: str, page_sizes: Sequen
 
 
 def main(argv: Sequence[str]) -> None:
+    # The runner imports this module without Django; the program sets it up here.
     import django
 
     django.setup()
-    from django.conf import settings
+    from django.conf import settings  # read after setup
 
     settings.ALLOWED_HOSTS = ["*"]  # the test clients' host is "testserver"
     slug, sizes = argv[0], [int(s) for s in argv[1:]]
