@@ -10,6 +10,7 @@ from pathlib import Path
 
 from catalog_service import environment
 from catalog_service.db.config import build_databases
+from catalog_service.security.headers import add_static_file_headers
 
 ENV = environment.load()
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -247,6 +248,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+# Static files leave before the security middleware runs: they get its frame protection here.
+WHITENOISE_ADD_HEADERS_FUNCTION = add_static_file_headers
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
