@@ -61,6 +61,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: whatever error any layer answers leaves as JSON with a message.
+    "catalog_service.api.errors.JsonErrorsMiddleware",
     # First, so every log line of the request, the other middleware's included, carries its id.
     "catalog_service.observability.request_id.RequestIdMiddleware",
     # Outermost after that, so that the session's save at the end of a request counts as its write.
@@ -83,6 +85,7 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "catalog_service.urls"
+CSRF_FAILURE_VIEW = "catalog_service.api.errors.csrf_failure"
 ASGI_URLCONF = "catalog_service.urls_asgi"
 WSGI_APPLICATION = "catalog_service.wsgi.application"
 ASGI_APPLICATION = "catalog_service.asgi.application"

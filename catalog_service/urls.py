@@ -32,5 +32,8 @@ urlpatterns = [
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
-# An API client that asks for a URL no route matches gets JSON too, not Django's HTML page.
-handler404 = "catalog_service.api.exceptions.not_found"
+# Every error is JSON with a message (catalog_service.api.errors), Django's own included.
+handler400 = "catalog_service.api.errors.bad_request"
+handler403 = "catalog_service.api.errors.permission_denied"
+handler404 = "catalog_service.api.errors.not_found"
+handler500 = "catalog_service.api.errors.server_error"

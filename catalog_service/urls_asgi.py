@@ -2,7 +2,7 @@
 product detail in place of the DRF views (``catalog_service.asgi_routing``)."""
 
 from catalog import urls_asgi as catalog_urls_asgi
-from catalog_service.urls import API_V1, api_v1, handler404
+from catalog_service.urls import API_V1, api_v1, handler400, handler403, handler404, handler500
 from catalog_service.urls import urlpatterns as wsgi_urlpatterns
 from categories import urls as categories_urls
 
@@ -11,4 +11,4 @@ urlpatterns = [
     *(pattern for pattern in wsgi_urlpatterns if str(pattern.pattern) != API_V1),
 ]
 
-__all__ = ["handler404", "urlpatterns"]
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

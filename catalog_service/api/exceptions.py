@@ -6,8 +6,6 @@ import logging
 from typing import Any
 
 from django.db import DatabaseError
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
 from pymongo.errors import PyMongoError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -32,10 +30,3 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     return None
-
-
-def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """Django's 404 handler: JSON under ``/api/`` (as DRF's own 404s), Django's page elsewhere."""
-    if request.path.startswith("/api/"):
-        return JsonResponse({"detail": "Not found."}, status=404)
-    return defaults.page_not_found(request, exception)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 
 from catalog_service.health.checks import run_checks
 
 
+@require_safe  # probes GET or HEAD; anything else is a 405
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Return 200 while the process can answer at all; touches no server."""
@@ -19,6 +21,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 CRITICAL = frozenset({"primary", "mongodb"})
 
 
+@require_safe
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """Return 200 while the primary and MongoDB answer (status "degraded" when a replica or

@@ -87,4 +87,4 @@ def test_an_api_url_no_route_matches_is_a_json_404(client):
     response = client.get("/api/v1/categories/not a slug/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
-    assert client.get("/no-such-page/")["Content-Type"].startswith("text/html")  # people get a page
+    assert client.get("/no-such-page/").json() == {"detail": "Not found."}  # every error is JSON
