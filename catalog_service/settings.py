@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # Outermost: whatever error any layer answers leaves as JSON with a message.
     "catalog_service.api.errors.JsonErrorsMiddleware",
+    # A Content-Security-Policy on every HTML page (Admin, /api/docs/, the browsable API).
+    "catalog_service.security.csp.ContentSecurityPolicyMiddleware",
     # First, so every log line of the request, the other middleware's included, carries its id.
     "catalog_service.observability.request_id.RequestIdMiddleware",
     # Outermost after that, so that the session's save at the end of a request counts as its write.

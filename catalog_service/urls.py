@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from catalog import urls as catalog_urls
 from catalog_service.health import views as health
@@ -28,7 +28,9 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     api_v1(categories_urls.urlpatterns, catalog_urls.urlpatterns),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # The split view: Swagger UI's initialisation script is a URL, not inline (the CSP allows no
+    # inline script).
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
 
