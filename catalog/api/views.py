@@ -21,7 +21,8 @@ from catalog.api.params import ListingQuery, parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.selectors import Page, product_detail, product_listing
 from catalog_service.api.renderers import ORJSONRenderer
-from catalog_service.caching.store import Built, Served, cached
+from catalog_service.caching.entries import Built, Served
+from catalog_service.caching.stampede import cached
 
 RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(schema.DETAIL_ERROR, description="MongoDB or the database did not answer.")
