@@ -49,6 +49,8 @@ class Peeked:
     key: str
     served: Served | None
     read: Read | None
+    # Redis was tried and could not answer: the full path builds without waiting on it again.
+    unavailable: bool = False
 
 
 def etag_of(body: bytes) -> str:

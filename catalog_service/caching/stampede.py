@@ -151,7 +151,7 @@ def peek_steps(key: str, generation_key: str, ttl: float) -> Steps[Peeked]:
     served = _keep_if_fresh(key, generation_key, ttl, found, token)
     if served is not None:
         yield Count("hit")
-    return Peeked(key, served, found)
+    return Peeked(key, served, found, unavailable=found is None)
 
 
 def cached_steps(key: str, generation_key: str, ttl: float, first_read: Peeked | None) -> Steps[Served]:
@@ -160,8 +160,12 @@ def cached_steps(key: str, generation_key: str, ttl: float, first_read: Peeked |
         yield DeliverPending()
     if generations.has_pending():  # still undelivered: an entry here may be outdated
         found = None
-    elif first_read is not None and first_read.key == key and first_read.read is not None:
-        found = first_read.read
+    elif (
+        first_read is not None
+        and first_read.key == key
+        and (first_read.read is not None or first_read.unavailable)
+    ):
+        found = first_read.read  # None when Redis could not answer the peek: one wait is enough
     else:
         found = yield ReadEntry(key, generation_key)
     if found is None:  # Redis unavailable: build from the databases
