@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.db import DatabaseError, transaction
 
 from catalog.cache_keys import category_generation_key, product_generation_key
-from catalog_service.caching.store import bump
+from catalog_service.caching.generations import bump
 from catalog_service.db.state import use_primary
 from categories.selectors import category_tree
 

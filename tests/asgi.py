@@ -29,13 +29,13 @@ class EventLoopThread:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     def close(self) -> None:
-        from catalog_service.caching import aio_store
+        from catalog_service.caching import wire
         from catalog_service.db import aio
         from catalog_service.documents.aio_client import close_async_client
 
         async def shutdown() -> None:
             await aio.close_pools()
-            await aio_store.close_client()
+            await wire.close_async_client()
             await close_async_client()
             # The sync views ASGI ran in asgiref's thread hold Django connections of their own.
             await sync_to_async(connections.close_all)()

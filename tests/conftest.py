@@ -207,7 +207,7 @@ def finds(commands: list[dict]) -> list[dict]:
 @pytest.fixture(autouse=True)
 def fresh_routing_state():
     """Each test starts as a new unit of work, with every replica in rotation and an empty cache."""
-    from catalog_service.caching import store
+    from catalog_service.caching import generations
     from catalog_service.caching.breaker import redis_breaker
     from catalog_service.caching.near import near_cache
     from catalog_service.db import state
@@ -217,7 +217,7 @@ def fresh_routing_state():
         state.reset()
         replica_health.forget()
         redis_breaker.reset()
-        store._pending.clear()
+        generations.forget_pending()
         try:
             from django.core.cache import cache
             from django_redis import get_redis_connection

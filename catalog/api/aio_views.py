@@ -27,10 +27,10 @@ from catalog.api.views import (
     product_url_builder,
 )
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
-from catalog_service.api import aio_throttling
+from catalog_service.api import throttling
 from catalog_service.api.exceptions import exception_handler
-from catalog_service.caching import aio_store
-from catalog_service.caching.store import Built
+from catalog_service.caching import stampede
+from catalog_service.caching.entries import Built
 
 _drf_listing = sync_to_async(CategoryProductsView.as_view())
 _drf_detail = sync_to_async(ProductDetailView.as_view())
@@ -42,7 +42,7 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
         return await _drf_listing(request, slug=slug)
 
     async def answer() -> HttpResponseBase:
-        await aio_throttling.check(request)
+        await throttling.acheck(request)
         query = parse_listing_query(request.GET)
 
         async def build() -> Built:
@@ -71,7 +71,7 @@ async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
         return Built(RENDERER.render(product))
 
     async def answer() -> HttpResponseBase:
-        await aio_throttling.check(request)
+        await throttling.acheck(request)
         if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
             await build()
         key = product_key(base_url=request.build_absolute_uri("/"), product_id=pk)
@@ -83,10 +83,10 @@ async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
 async def _cached(
     key: str, generation_key: str, ttl: float, build: Callable[[], Awaitable[Built]]
 ) -> HttpResponse:
-    peeked = await aio_store.peek(key, generation_key, ttl)
+    peeked = await stampede.apeek(key, generation_key, ttl)
     if peeked.served is not None:
         return response_of(peeked.served)
-    return response_of(await aio_store.cached(key, generation_key, ttl, build, peeked))
+    return response_of(await stampede.acached(key, generation_key, ttl, build, peeked))
 
 
 async def _answering_errors(

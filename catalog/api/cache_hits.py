@@ -19,7 +19,8 @@ from rest_framework.exceptions import ValidationError
 from catalog.api.params import parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key
 from catalog_service.api import throttling
-from catalog_service.caching.store import Served, peek
+from catalog_service.caching.entries import Served
+from catalog_service.caching.stampede import peek
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -60,6 +61,11 @@ def key_of(request: HttpRequest, slug: str) -> str | None:
         _keys.clear()
     _keys[url] = key
     return key
+
+
+def keys_remembered() -> int:
+    """How many URLs' keys are remembered now (at most ``KEYS_REMEMBERED``)."""
+    return len(_keys)
 
 
 def response_of(served: Served) -> HttpResponse:

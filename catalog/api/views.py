@@ -24,7 +24,8 @@ from catalog.listing import ListingQuery
 from catalog.selectors import Page, product_detail, product_listing
 from catalog_service.api.renderers import ORJSONRenderer
 from catalog_service.api.schema import DETAIL_ERROR, VALIDATION_ERROR
-from catalog_service.caching.store import Built, Served, cached
+from catalog_service.caching.entries import Built, Served
+from catalog_service.caching.stampede import cached
 
 RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(DETAIL_ERROR, description="MongoDB or the database did not answer.")

@@ -15,21 +15,25 @@ its allowed requests age out; Retry-After says when.
 
 When Redis cannot be reached (or the cache's circuit breaker is open), ``API_THROTTLE_FAIL_OPEN``
 decides: True lets the request through unthrottled, False refuses it with 503 and Retry-After.
+
+The rule is one pure function, ``verdict``; the counting around it is thin, once on the
+blocking client (``PublicRateThrottle``, ``decide``: WSGI and DRF) and once on the asyncio one
+(``acheck``: the async views), with the same keys and commands.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
-from redis.exceptions import RedisError
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, Throttled
 from rest_framework.throttling import BaseThrottle
 
-from catalog_service.caching.breaker import redis_breaker
+from catalog_service.caching import wire
 from catalog_service.security.client_ip import client_ip
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -58,6 +62,45 @@ def counter_key(ident: str, period: int, window: int) -> str:
     return cache.make_key(f"throttle:{period}:{ident}:{window}")
 
 
+# -- the rule ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Window:
+    """Where a request falls under a rate: the fixed window's number, and how far into it."""
+
+    limit: int
+    period: int
+    number: int
+    elapsed: float
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    wait: float | None = None  # when refused: seconds until one more request fits
+
+
+def window_at(rate: str, now: float) -> Window:
+    """The window of ``rate`` (such as ``600/min``) that the time ``now`` falls in."""
+    limit, period = parse_rate(rate)
+    number, elapsed = divmod(now, period)
+    return Window(limit, period, int(number), elapsed)
+
+
+def verdict(window: Window, *, current: int, previous: int) -> Verdict:
+    """Decide on a request counted as the ``current``-th of its window, ``previous`` having
+    been allowed in the window before (weighted by how much of it the sliding window covers)."""
+    limit, period, elapsed = window.limit, window.period, window.elapsed
+    if previous * (period - elapsed) / period + current <= limit:
+        return Verdict(True)
+    allowed_so_far = current - 1  # this request is refused, and taken back
+    wait = seconds_until_allowed(
+        limit=limit, period=period, elapsed=elapsed, current=allowed_so_far, previous=previous
+    )
+    return Verdict(False, wait)
+
+
 def seconds_until_allowed(*, limit: int, period: int, elapsed: float, current: int, previous: int) -> float:
     """Return how long until one more request fits: ``current`` requests were allowed in this
     window, ``previous`` in the one before, ``elapsed`` seconds of this one have passed."""
@@ -69,6 +112,68 @@ def seconds_until_allowed(*, limit: int, period: int, elapsed: float, current: i
     into_next = period * (1 - (limit - 1) / current) if current else 0.0
     return period - elapsed + max(0.0, into_next)
 
+
+def verdict_on(window: Window, counted: tuple[int, int] | None) -> Verdict:
+    """The verdict on a request as counted (None: Redis could not count it, and
+    ``API_THROTTLE_FAIL_OPEN`` decides: allowed, or ``ThrottleUnavailable`` raised)."""
+    if counted is None:
+        if settings.API_THROTTLE_FAIL_OPEN:
+            return Verdict(True)
+        raise ThrottleUnavailable(wait=settings.CACHE_BREAKER_SECONDS)
+    current, previous = counted
+    return verdict(window, current=current, previous=previous)
+
+
+def ident_of(request: HttpRequest, user: Any) -> str:
+    """Who is counted: the user when logged in, else the client's IP address."""
+    if user is not None and user.is_authenticated:
+        return f"user:{user.pk}"
+    return f"ip:{client_ip(request)}"
+
+
+# -- the counters: one pipelined round trip counts, one more takes a refused request back -------
+
+
+def _send_count(client: Any, ident: str, window: Window) -> Any:
+    """INCR and EXPIRE this window's counter, GET the previous one's, in one pipeline. Written
+    once for both clients: queueing is the same on redis-py's blocking and asyncio pipelines,
+    and what this returns (the results, or an awaitable of them) is the caller's to take."""
+    key = counter_key(ident, window.period, window.number)
+    pipe = client.pipeline(transaction=False)
+    pipe.incr(key)
+    pipe.expire(key, 2 * window.period)  # still needed as the previous window, then gone
+    pipe.get(counter_key(ident, window.period, window.number - 1))
+    return pipe.execute()
+
+
+def _counted(results: list[Any] | None) -> tuple[int, int] | None:
+    if results is None:
+        return None
+    current, _, previous = results
+    return int(current), int(previous or 0)
+
+
+def count(ident: str, window: Window) -> tuple[int, int] | None:
+    """Count a request; return (this window's count, the previous window's), or None when
+    Redis is unavailable."""
+    return _counted(wire.guarded(lambda r: _send_count(r, ident, window)))
+
+
+def uncount(ident: str, window: Window) -> None:
+    """Take a refused request back (if this fails, the client waits a little longer)."""
+    wire.guarded(lambda r: r.decr(counter_key(ident, window.period, window.number)))
+
+
+async def acount(ident: str, window: Window) -> tuple[int, int] | None:
+    """As ``count``, on the event loop's asyncio client."""
+    return _counted(await wire.aguarded(lambda r: _send_count(r, ident, window)))
+
+
+async def auncount(ident: str, window: Window) -> None:
+    await wire.aguarded(lambda r: r.decr(counter_key(ident, window.period, window.number)))
+
+
+# -- the blocking path (DRF, and the hits served before it) ------------------------------------
 
 ALLOWED, REFUSED, UNAVAILABLE = "allowed", "refused", "unavailable"
 
@@ -98,60 +203,39 @@ class PublicRateThrottle(BaseThrottle):
         if not rate:
             return True
         decided = getattr(request, "throttle_verdict", None)
-        if decided is not None:  # counted already, before DRF (catalog.api.fast): not twice
-            verdict, self._wait = decided
-            if verdict == UNAVAILABLE:
+        if decided is not None:  # counted already, before DRF (catalog.api.cache_hits): not twice
+            verdict_name, self._wait = decided
+            if verdict_name == UNAVAILABLE:
                 raise ThrottleUnavailable(wait=self._wait)
-            return verdict == ALLOWED
-        limit, period = parse_rate(rate)
-        now = time.time()
-        window, elapsed = divmod(now, period)
-        window = int(window)
+            return verdict_name == ALLOWED
+        window = window_at(rate, time.time())
         ident = self.client_ident(request)
-        counts = self._count(ident, period, window)
-        if counts is None:
-            if settings.API_THROTTLE_FAIL_OPEN:
-                return True
-            raise ThrottleUnavailable(wait=settings.CACHE_BREAKER_SECONDS)
-        current, previous = counts
-        if previous * (period - elapsed) / period + current <= limit:
-            return True
-        self._uncount(ident, period, window)  # only allowed requests count
-        self._wait = seconds_until_allowed(
-            limit=limit, period=period, elapsed=elapsed, current=current - 1, previous=previous
-        )
-        return False
+        judged = verdict_on(window, count(ident, window))
+        if not judged.allowed:
+            uncount(ident, window)  # only allowed requests count
+            self._wait = judged.wait
+        return judged.allowed
 
     def wait(self) -> float | None:
         return self._wait
 
     def client_ident(self, request: HttpRequest) -> str:
         """Return who is counted: the user when logged in, else the client's IP address."""
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            return f"user:{user.pk}"
-        return f"ip:{client_ip(request)}"
+        return ident_of(request, getattr(request, "user", None))
 
-    def _count(self, ident: str, period: int, window: int) -> tuple[int, int] | None:
-        """Count this request; return (this window's count, the previous window's), or None
-        when Redis is unavailable."""
-        if not redis_breaker.allow():
-            return None
-        key = counter_key(ident, period, window)
-        try:
-            pipe = cache.client.get_client(write=True).pipeline(transaction=False)
-            pipe.incr(key)
-            pipe.expire(key, 2 * period)  # still needed as the previous window, then gone
-            pipe.get(counter_key(ident, period, window - 1))
-            current, _, previous = pipe.execute()
-        except (RedisError, OSError) as exc:
-            redis_breaker.failure(exc)
-            return None
-        redis_breaker.success()
-        return int(current), int(previous or 0)
 
-    def _uncount(self, ident: str, period: int, window: int) -> None:
-        try:
-            cache.client.get_client(write=True).decr(counter_key(ident, period, window))
-        except (RedisError, OSError) as exc:  # counted once too often: the client waits a little longer
-            redis_breaker.failure(exc)
+# -- the asyncio path (the async views) ---------------------------------------------------------
+
+
+async def acheck(request: HttpRequest) -> None:
+    """Count ``request``; raise ``Throttled`` (429) past the rate, or ``ThrottleUnavailable``
+    (503) when Redis cannot count and the deployment fails closed."""
+    rate = settings.API_THROTTLE_RATE
+    if not rate:
+        return
+    window = window_at(rate, time.time())
+    ident = ident_of(request, await request.auser())
+    judged = verdict_on(window, await acount(ident, window))
+    if not judged.allowed:
+        await auncount(ident, window)  # only allowed requests count
+        raise Throttled(wait=judged.wait)

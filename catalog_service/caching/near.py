@@ -10,7 +10,7 @@ for as long as Redis has not said that the entry's generation moved on. What mak
   bumped, deleted, expires or is evicted, and a "flush everything" on FLUSHDB.
 - Every lookup first reads what has arrived on that connection (a poll that does not wait,
   and a read when something has).
-- ``store.bump`` returns only after one more round trip to Redis. Redis writes invalidations in
+- ``generations.bump`` returns only after one more round trip to Redis. Redis writes invalidations in
   the same pass as the bump's reply, so by then they are in every worker's socket: the next
   lookup anywhere, after the write's response, sees them.
 - A generation learned from a Redis read is kept only if no invalidation arrived while the
@@ -35,15 +35,14 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import hiredis
 from django.conf import settings
 from django.core.cache import caches
 from redis.connection import Connection, UnixDomainSocketConnection
 
-if TYPE_CHECKING:
-    from catalog_service.caching.store import Served
+from catalog_service.caching.entries import Served
 
 log = logging.getLogger("catalog_service.caching")
 

@@ -69,7 +69,7 @@ def check_mongodb(timeout: float) -> dict[str, Any]:
 
 def check_redis(timeout: float) -> dict[str, Any]:
     """Ping the cache's Redis (raise when it does not answer); report the cache's counters."""
-    from catalog_service.caching.store import stats
+    from catalog_service.caching.counters import stats
 
     get_redis_connection("default").ping()
     return {"cache": stats()}

@@ -16,7 +16,7 @@ import pytest
 from django.conf import settings
 from django.test import AsyncClient
 
-from catalog_service.caching import aio_store
+from catalog_service.caching import wire
 from catalog_service.db import aio
 from catalog_service.documents import client as mongo_client
 from catalog_service.documents.aio_client import close_async_client
@@ -37,7 +37,7 @@ def run_in_fresh_loop(coroutine_function, *, debug=False):
             result["value"] = await coroutine_function()
         finally:
             await aio.close_pools()
-            await aio_store.close_client()
+            await wire.close_async_client()
             await close_async_client()
 
     thread = threading.Thread(target=lambda: asyncio.run(main(), debug=debug))

@@ -6,7 +6,7 @@ import pytest
 from django.core.cache import cache
 from django_redis import get_redis_connection
 
-from catalog_service.api.throttling import seconds_until_allowed
+from catalog_service.api.throttling import Verdict, seconds_until_allowed, verdict, window_at
 from catalog_service.caching.breaker import redis_breaker
 
 TREE = "/api/v1/categories/"
@@ -94,3 +94,13 @@ def test_health_probes_are_never_throttled(client, throttled):
 def test_retry_after_is_when_one_more_request_fits(current, previous, elapsed, expected):
     wait = seconds_until_allowed(limit=10, period=60, elapsed=elapsed, current=current, previous=previous)
     assert wait == pytest.approx(expected)
+
+
+def test_the_verdict_weighs_the_previous_window_by_what_the_sliding_window_still_covers():
+    window = window_at("10/min", now=60 * 1000 + 15.0)  # a quarter into window 1000
+    assert (window.number, window.elapsed, window.limit, window.period) == (1000, 15.0, 10, 60)
+    assert verdict(window, current=4, previous=8) == Verdict(True)  # 8 * 0.75 + 4 = 10
+    refused = verdict(window, current=5, previous=8)  # 11: the fifth is one too many
+    assert not refused.allowed
+    # Once 8 * (60 - t) / 60 <= 5, at t = 22.5: 7.5 s from now.
+    assert refused.wait == pytest.approx(7.5)

@@ -10,10 +10,10 @@ from django.core.management import call_command
 from django.db import connections
 
 from catalog.models import Product
-from catalog_service.caching import store
+from catalog_service.caching import counters
 from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
-from tests.catalog.api.conftest import listing
+from tests.catalog_service.caching.conftest import listing
 from tests.conftest import queries_by_alias, stack, wait_for, wait_for_replicas
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -21,6 +21,12 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def names(response):
     return [item["name"] for item in response.json()["results"]]
+
+
+def counted(*outcomes):
+    """How many of these outcomes this process has counted."""
+    counts = counters.local_counts()
+    return sum(counts[name] for name in outcomes)
 
 
 def test_a_hit_costs_no_query_and_its_etag_answers_304(client, shop, mongo_commands):
@@ -74,9 +80,9 @@ def test_equivalent_queries_share_one_key_and_bad_ones_never_reach_the_cache(cli
     url = "/api/v1/categories/home/products/?ordering=price&attr=color:red&attr=size:L&page_size=24"
     same = client.get(url + "&include_descendants=true")
     assert same["X-Cache"] == "hit"
-    hits_before = store._local_stats["hit"] + store._local_stats["miss"]
+    hits_before = counted("hit", "miss")
     assert listing(client, page_size="0").status_code == 400
-    assert store._local_stats["hit"] + store._local_stats["miss"] == hits_before
+    assert counted("hit", "miss") == hits_before
 
 
 def test_product_and_category_writes_outdate_exactly_the_listings_they_show_in(client, shop):
@@ -151,7 +157,7 @@ def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client,
         pool.release(connection)
     barrier = threading.Barrier(200)
     statuses, states = [], []
-    before = store._local_stats["rebuild"]
+    before = counted("rebuild")
 
     def shopper():
         local = Client()
@@ -169,7 +175,7 @@ def test_two_hundred_concurrent_requests_rebuild_a_hot_key_at_most_twice(client,
     assert statuses == [200] * 200
     from collections import Counter
 
-    assert store._local_stats["rebuild"] - before <= 2, Counter(states)
+    assert counted("rebuild") - before <= 2, Counter(states)
     assert "stale" not in states  # an outdated entry is never served; the others waited
 
 
@@ -184,7 +190,7 @@ def test_two_hundred_concurrent_requests_on_one_event_loop_rebuild_a_hot_key_at_
     listing(asgi_client, page_size=10)
     Product.objects.filter(pk=shop["products"][0].pk).update(price=Decimal("1.00"))  # outdates the key
     wait_for_replicas()
-    before = store._local_stats["rebuild"]
+    before = counted("rebuild")
 
     async def shoppers():
         local = AsyncClient()
@@ -194,7 +200,7 @@ def test_two_hundred_concurrent_requests_on_one_event_loop_rebuild_a_hot_key_at_
     responses = event_loop_thread.run(shoppers())
     states = Counter(r["X-Cache"] for r in responses)
     assert [r.status_code for r in responses] == [200] * 200
-    assert store._local_stats["rebuild"] - before <= 2, states
+    assert counted("rebuild") - before <= 2, states
     assert "stale" not in states and states["miss"] <= 2  # the outdated entry is never served
 
 
@@ -328,15 +334,15 @@ def test_a_rebuild_right_after_a_write_reads_the_primary_and_later_ones_a_replic
     assert "default" not in queries
 
 
-@pytest.mark.wsgi_only  # the key is remembered on the WSGI hit path (catalog.api.fast)
+@pytest.mark.wsgi_only  # the key is remembered on the WSGI hit path (catalog.api.cache_hits)
 def test_remembered_keys_stay_bounded_and_bad_queries_keep_their_400(client, shop, monkeypatch):
-    from catalog.api import fast
+    from catalog.api import cache_hits
 
-    monkeypatch.setattr(fast, "KEYS_REMEMBERED", 2)
+    monkeypatch.setattr(cache_hits, "KEYS_REMEMBERED", 2)
     for _ in range(2):
         response = listing(client, page_size="0")
         assert response.status_code == 400 and "page_size" in response.json()
     for size in (3, 4, 5, 3):
         assert listing(client, page_size=size).status_code == 200
-    assert len(fast._keys) <= 2
+    assert cache_hits.keys_remembered() <= 2
     assert listing(client, page_size=3)["X-Cache"] == "hit"

@@ -7,10 +7,10 @@ from django_redis import get_redis_connection
 
 from catalog.cache_keys import category_generation_key
 from catalog.models import Product
-from catalog_service.caching import store
+from catalog_service.caching import wire
 from catalog_service.caching.breaker import redis_breaker
 from catalog_service.caching.near import ENTRY_OVERHEAD, near_cache
-from tests.catalog.api.conftest import listing
+from tests.catalog_service.caching.conftest import listing
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -68,12 +68,10 @@ def test_a_bump_from_another_process_reaches_the_near_cache(client, shop, contro
 
 
 def test_an_invalidation_that_crosses_a_read_is_not_lost(client, shop, control, monkeypatch):
-    from catalog_service.caching import aio_store
-
     warm(client, slug="garden", page_size=10)
     near_cache.forget()
     generation = cache.make_key(category_generation_key("garden"))
-    real_mget, real_async_read = store._mget, aio_store._read
+    real_mget, real_amget = wire.mget, wire.amget
 
     def bump_from_elsewhere():  # after Redis answered the read, before its answer is kept
         control.incr(generation)
@@ -85,12 +83,12 @@ def test_an_invalidation_that_crosses_a_read_is_not_lost(client, shop, control, 
         return values
 
     async def async_read(*args):
-        found = await real_async_read(*args)
+        values = await real_amget(*args)
         bump_from_elsewhere()
-        return found
+        return values
 
-    monkeypatch.setattr(store, "_mget", sync_read)
-    monkeypatch.setattr(aio_store, "_read", async_read)
+    monkeypatch.setattr(wire, "mget", sync_read)
+    monkeypatch.setattr(wire, "amget", async_read)
     assert listing(client, slug="garden", page_size=10)["X-Cache"] == "hit"  # current when it was read
     monkeypatch.undo()
     assert near_cache.stats()["entries"] == 0
