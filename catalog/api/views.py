@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import get_script_prefix, reverse
+from django.utils.http import urlencode
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
@@ -48,8 +49,6 @@ def product_url_builder(request: HttpRequest):  # noqa: ANN201 - a closure
 
 def page_links(request: HttpRequest, query: ListingQuery, page: Page) -> dict[str, str | None]:
     """Return the absolute next and previous URLs of ``page``."""
-    from django.utils.http import urlencode
-
     base = request.build_absolute_uri(request.path)
     params = query.link_params()
 

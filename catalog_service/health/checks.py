@@ -13,6 +13,7 @@ import pymongo
 from django.conf import settings
 from django_redis import get_redis_connection
 
+from catalog_service.caching.counters import stats
 from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.db.health import REPLICA_LAG_SQL, replica_health
 from catalog_service.documents.client import get_client
@@ -69,8 +70,6 @@ def check_mongodb(timeout: float) -> dict[str, Any]:
 
 def check_redis(timeout: float) -> dict[str, Any]:
     """Ping the cache's Redis (raise when it does not answer); report the cache's counters."""
-    from catalog_service.caching.counters import stats
-
     get_redis_connection("default").ping()
     return {"cache": stats()}
 
