@@ -81,6 +81,8 @@ bench-serialization: setup
 lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@# The layering contracts in pyproject.toml's [tool.importlinter].
+	$(VENV)/bin/lint-imports --no-cache
 	DJANGO_SECRET_KEY=lint-only LOG_LEVEL=WARNING $(PY) manage.py check_migrations_safe
 
 format:
