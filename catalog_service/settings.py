@@ -189,6 +189,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "catalog_service.api.exceptions.exception_handler",
+    # The public API authenticates no one: it is read-only and the same for everyone, and an
+    # authenticator would look up the session of any request carrying a session cookie (or
+    # hash the password of any Authorization: Basic) before throttling. Staff use Admin.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": [],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # Per client, counted in the shared Redis (catalog_service/api/throttling.py).
     "DEFAULT_THROTTLE_CLASSES": ["catalog_service.api.throttling.PublicRateThrottle"],
@@ -196,7 +201,7 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": ENV.trusted_proxy_count or None,
 }
 
-# Requests per client (IP, or user when logged in), e.g. "600/min"; None: no throttling.
+# Requests per client address, e.g. "600/min"; None: no throttling.
 API_THROTTLE_RATE = ENV.api_throttle_rate
 # With Redis unreachable: True lets requests through unthrottled (the API stays up, as the
 # cache does), False refuses them with 503 and Retry-After (abuse protection over availability).

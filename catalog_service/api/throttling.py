@@ -1,6 +1,6 @@
 """Rate limits on the public API, counted in the shared Redis so every worker and node agrees.
 
-Each client (a logged-in user, else its IP address) has a counter per fixed window of the
+Each client (its address: the public API authenticates no one) has a counter per fixed window of the
 rate's period; the limit applies to a sliding window estimated from the current and the
 previous counter (the previous one weighted by how much of it the sliding window still
 covers), which avoids the double burst a plain fixed window allows at its edges. One
@@ -124,10 +124,10 @@ def verdict_on(window: Window, counted: tuple[int, int] | None) -> Verdict:
     return verdict(window, current=current, previous=previous)
 
 
-def ident_of(request: HttpRequest, user: Any) -> str:
-    """Who is counted: the user when logged in, else the client's IP address."""
-    if user is not None and user.is_authenticated:
-        return f"user:{user.pk}"
+def ident_of(request: HttpRequest) -> str:
+    """Who is counted: the client's address. Never the user: the public API has no
+    authentication, and looking a session up would cost every request with a session cookie a
+    query (and a password hash for ``Authorization: Basic``) before it is even counted."""
     return f"ip:{client_ip(request)}"
 
 
@@ -220,8 +220,8 @@ class PublicRateThrottle(BaseThrottle):
         return self._wait
 
     def client_ident(self, request: HttpRequest) -> str:
-        """Return who is counted: the user when logged in, else the client's IP address."""
-        return ident_of(request, getattr(request, "user", None))
+        """Return who is counted: the client's address."""
+        return ident_of(request)
 
 
 # -- the asyncio path (the async views) ---------------------------------------------------------
@@ -234,7 +234,7 @@ async def acheck(request: HttpRequest) -> None:
     if not rate:
         return
     window = window_at(rate, time.time())
-    ident = ident_of(request, await request.auser())
+    ident = ident_of(request)
     judged = verdict_on(window, await acount(ident, window))
     if not judged.allowed:
         await auncount(ident, window)  # only allowed requests count

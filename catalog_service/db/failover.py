@@ -11,6 +11,7 @@ request, so accidental load on the primary shows.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from collections.abc import Callable
@@ -84,9 +85,22 @@ def watch_primary(execute: Callable[..., Any], sql: str, params: Any, many: bool
     current = state.current()
     if keyword in WRITE_KEYWORDS:
         current.wrote = True
+        _on_commit(context["connection"], current)
     elif keyword == "SELECT":
         _guard(current, context["connection"], sql)
     return execute(sql, params, many, context)
+
+
+def _on_commit(connection: Any, current: state.RoutingState) -> None:
+    """Mark the unit of work's write committed when it is: at once in autocommit, at the
+    commit of an atomic block, never after a rollback."""
+    if not connection.in_atomic_block and not connection.get_autocommit():
+        return  # manual transaction management: Django cannot tell when it commits
+    connection.on_commit(functools.partial(_mark_committed, current))
+
+
+def _mark_committed(current: state.RoutingState) -> None:
+    current.committed_write = True
 
 
 def _guard(current: state.RoutingState, connection: Any, sql: str) -> None:

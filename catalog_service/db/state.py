@@ -28,6 +28,8 @@ class RoutingState:
     pinned: bool = False
     #: Something was written in this unit of work: later reads must see it.
     wrote: bool = False
+    #: A write of this unit of work was committed (set on commit; a rollback never sets it).
+    committed_write: bool = False
     #: The replica this unit of work reads from, once chosen (reads stay on one host).
     replica: str | None = None
     #: A request is being served, with its method (the primary-read guard watches those).

@@ -3,13 +3,15 @@
 import logging
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
+from django.test import Client
 from django.urls import reverse
 
 from catalog_service.db import state
 from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.db.failover import PrimaryReadOnSafeRequest
 from catalog_service.db.middleware import PIN_COOKIE
+from categories.models import Category
 from tests.catalog_service.db.conftest import queries_by_alias
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -94,3 +96,38 @@ def test_the_guard_reports_primary_reads_in_safe_unpinned_requests(settings, cap
     with safe_request(), state.use_primary():
         select_on_primary("SELECT 4")
     assert caplog.text == ""
+
+
+def test_anonymous_unsafe_requests_never_get_a_pin(client):
+    assert PIN_COOKIE not in client.post("/api/v1/categories/").cookies  # a 405 that wrote nothing
+    # A failed login writes (axes records the attempt) but authenticates no one.
+    failed = client.post(reverse("admin:login"), {"username": "editor", "password": "wrong"})
+    assert failed.status_code == 200
+    assert PIN_COOKIE not in failed.cookies
+
+
+def test_a_pin_is_bound_to_its_session(client, staff, django_user_model):
+    pin = login(client).cookies[PIN_COOKIE].value
+    replayed = Client()
+    replayed.cookies[PIN_COOKIE] = pin  # without the session it was made for
+    with queries_by_alias() as queries:
+        replayed.get("/api/v1/categories/")
+    assert PRIMARY_ALIAS not in queries
+    other = django_user_model.objects.create_superuser("other", "other@example.com", "secret-pw-2")
+    replayed.force_login(other)  # another session, same pin
+    replayed.cookies[PIN_COOKIE] = pin
+    with queries_by_alias() as queries:
+        replayed.get(CHANGELIST)
+    assert PRIMARY_ALIAS not in queries
+
+
+def test_only_a_committed_write_counts():
+    with state.scope(state.RoutingState(in_request=True)) as current:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            Category.objects.create(name="Rolled back", slug="rolled-back")
+            raise RuntimeError("roll it back")
+        assert current.wrote and not current.committed_write
+        with transaction.atomic():
+            Category.objects.create(name="Kept", slug="kept")
+            assert not current.committed_write  # not yet: the block has not committed
+        assert current.committed_write
