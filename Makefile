@@ -93,7 +93,7 @@ format:
 # (tests/test_environment.py fails when either differs from what it produces).
 .PHONY: config-docs
 config-docs:
-	$(PY) -m catalog_service.environment --write
+	$(PY) -m catalog_service.environment_docs --write
 
 check-compose:
 	@# The secrets compose requires, as placeholders: the check reads the file, it starts nothing.

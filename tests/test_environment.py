@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 
-from catalog_service import environment
+from catalog_service import environment, environment_docs
 from catalog_service.db.config import build_databases
 
 BASE = {"DJANGO_SECRET_KEY": "x" * 50}
@@ -219,14 +219,14 @@ def test_each_variable_is_declared_once_documented_in_one_line_and_used_by_the_s
         assert re.search(rf"\bENV\.{variable.attribute}\b", settings_source), variable.name
 
 
-@pytest.mark.parametrize("path", list(environment.GENERATED_FILES), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", list(environment_docs.GENERATED_FILES), ids=lambda p: p.name)
 def test_the_generated_files_are_what_the_declarations_produce(path):
-    assert path.read_text() == environment.GENERATED_FILES[path](), "run make config-docs"
+    assert path.read_text() == environment_docs.GENERATED_FILES[path](), "run make config-docs"
 
 
 def test_the_configuration_doc_and_env_example_list_every_variable():
-    doc = environment.CONFIGURATION_DOC.read_text()
-    example = environment.ENV_EXAMPLE.read_text()
+    doc = environment_docs.CONFIGURATION_DOC.read_text()
+    example = environment_docs.ENV_EXAMPLE.read_text()
     for variable in (*environment.VARIABLES.values(), *environment.TOOL_VARIABLES):
         assert f"| `{variable.name}` |" in doc
     for variable in environment.VARIABLES.values():
@@ -238,18 +238,20 @@ def test_the_configuration_doc_and_env_example_list_every_variable():
 def test_check_reports_a_stale_file_and_write_regenerates_it(tmp_path, monkeypatch, capsys):
     stale = tmp_path / "configuration.md"
     stale.write_text("# Configuration\n\nhand-edited\n")
-    monkeypatch.setattr(environment, "ROOT", tmp_path)
-    monkeypatch.setattr(environment, "GENERATED_FILES", {stale: environment.render_configuration_doc})
-    assert environment.main(["--check"]) == 1
+    monkeypatch.setattr(environment_docs, "ROOT", tmp_path)
+    monkeypatch.setattr(
+        environment_docs, "GENERATED_FILES", {stale: environment_docs.render_configuration_doc}
+    )
+    assert environment_docs.main(["--check"]) == 1
     assert "configuration.md is out of date" in capsys.readouterr().err
-    assert environment.main(["--write"]) == 0
-    assert stale.read_text() == environment.render_configuration_doc()
-    assert environment.main(["--check"]) == 0
+    assert environment_docs.main(["--write"]) == 0
+    assert stale.read_text() == environment_docs.render_configuration_doc()
+    assert environment_docs.main(["--check"]) == 0
 
 
 def test_the_module_runs_as_a_command():
     result = subprocess.run(
-        [sys.executable, "-m", "catalog_service.environment", "--check"],
+        [sys.executable, "-m", "catalog_service.environment_docs", "--check"],
         env={"PATH": "/usr/bin:/bin"}, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
