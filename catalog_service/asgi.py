@@ -1,7 +1,13 @@
+"""The ASGI application: Django's, with the handler that keeps the API path free of thread
+hops (``catalog_service.asgi_handler``)."""
+
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "catalog_service.settings")
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application does
 
-application = get_asgi_application()
+from catalog_service.asgi_handler import CatalogASGIHandler  # noqa: E402  (after setup: it reads settings)
+
+application = CatalogASGIHandler()

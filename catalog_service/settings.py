@@ -71,20 +71,26 @@ MIDDLEWARE = [
     "catalog_service.db.middleware.PrimaryPinningMiddleware",
     # ASGI requests resolve against ASGI_URLCONF (the async listing and product detail).
     "catalog_service.asgi_routing.AsgiURLConfMiddleware",
-    "django.middleware.security.SecurityMiddleware",
+    "catalog_service.django_middleware.SecurityMiddleware",
     # ETag on every GET (a hash of the body) and 304 for a matching If-None-Match.
-    "django.middleware.http.ConditionalGetMiddleware",
+    "catalog_service.django_middleware.ConditionalGetMiddleware",
     # WhiteNoise, able to run in an async chain (its own middleware is sync-only).
     "catalog_service.static_files.StaticFilesMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Django's middleware without thread hops under ASGI (catalog_service.django_middleware):
+    # the session, CSRF, user and messages only for browser paths, the rest inline.
+    "catalog_service.django_middleware.SessionMiddleware",
+    "catalog_service.django_middleware.CommonMiddleware",
+    "catalog_service.django_middleware.CsrfViewMiddleware",
+    "catalog_service.django_middleware.AuthenticationMiddleware",
+    "catalog_service.django_middleware.MessageMiddleware",
+    "catalog_service.django_middleware.XFrameOptionsMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into its 429 response.
     "axes.middleware.AxesMiddleware",
 ]
+
+# Paths served to machines: the API (its docs too) and the health probes. They skip the
+# session, CSRF, user and messages middleware (catalog_service.django_middleware).
+API_PATH_PREFIXES = ("/api/", "/healthz", "/readyz")
 
 ROOT_URLCONF = "catalog_service.urls"
 CSRF_FAILURE_VIEW = "catalog_service.api.errors.csrf_failure"

@@ -38,3 +38,12 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {r.name: r.as_dict() for r in results},
     }
     return JsonResponse(body, status=503 if critical else 200)
+
+
+@never_cache
+async def ahealthz(request: HttpRequest) -> JsonResponse:
+    """``healthz`` for ASGI requests (``catalog_service.urls_asgi``): a sync view would be run
+    in a thread, a hop that costs more than the probe itself."""
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse({"detail": "Method not allowed."}, status=405, headers={"Allow": "GET, HEAD"})
+    return JsonResponse({"status": "ok"})
