@@ -19,7 +19,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,7 +123,7 @@ class ReadinessMonitor:
         """Drop the result and the kept connections (tests; a check still running closes its
         connection when it ends)."""
         with self._lock:
-            checks, running, executor = self._checks, self._running, self._executor
+            checks, running = self._checks, self._running
             self._reset()
         for name, check in (checks or {}).items():
             close = getattr(check, "close", None)
@@ -134,8 +134,6 @@ class ReadinessMonitor:
                 future.add_done_callback(lambda _, close=close: close())
             else:
                 close()
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
 
     # -- internals ----------------------------------------------------------------------
 
@@ -146,7 +144,6 @@ class ReadinessMonitor:
         self._refreshing: threading.Event | None = None
         self._checks: dict[str, Check] | None = None
         self._running: dict[str, Future[dict[str, Any]]] = {}
-        self._executor: ThreadPoolExecutor | None = None
         self._states: dict[str, str] = {}
 
     def _run(self) -> Readiness:
@@ -154,14 +151,12 @@ class ReadinessMonitor:
         with self._lock:
             if self._checks is None:
                 self._checks = self._make_checks()
-                # One thread per server: a check never waits for another server's thread.
-                self._executor = ThreadPoolExecutor(len(self._checks), thread_name_prefix="readyz")
-            checks, executor, running = self._checks, self._executor, self._running
+            checks, running = self._checks, self._running
         started = time.monotonic()
         stuck = {name for name, future in running.items() if not future.done()}
         for name, check in checks.items():
             if name not in stuck:
-                running[name] = executor.submit(check, timeout)
+                running[name] = _start(name, check, timeout)
         wait([running[name] for name in checks if name not in stuck], timeout=timeout)
         results = []
         for name in checks:
@@ -196,6 +191,24 @@ class ReadinessMonitor:
         error = {"error": f"no answer within {timeout:g}s"}
         names = list(self._checks or {"primary": None, "mongodb": None})
         return Readiness(tuple(CheckResult(name, DOWN, error) for name in names), time.monotonic())
+
+
+def _start(name: str, check: Check, timeout: float) -> Future[dict[str, Any]]:
+    """Run ``check`` in a thread of its own, so no check waits for another server's.
+
+    A daemon thread, not an executor's: an executor's threads are joined when the process
+    exits, and a check stuck on a frozen server would keep a recycled worker from exiting.
+    """
+    future: Future[dict[str, Any]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(check(timeout))
+        except BaseException as exc:  # handed to the waiting request, which reports it as down
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name=f"readyz-{name}", daemon=True).start()
+    return future
 
 
 readiness = ReadinessMonitor()
