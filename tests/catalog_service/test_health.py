@@ -160,3 +160,11 @@ def test_the_process_result_is_reused_and_renewed_after_a_second(client):
     first = readiness.current()
     assert readiness.current() is first or time.monotonic() - first.started >= 1
     assert wait_for(lambda: readiness.current() is not first, timeout=5)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_under_asgi_tells_the_same(asgi_client):
+    anonymous = asgi_client.get("/readyz")
+    assert (anonymous.status_code, anonymous.json()) == (200, {"status": "ok"})
+    detailed = asgi_client.get("/readyz", headers=HEALTH_HEADERS).json()
+    assert detailed["status"] == "ok" and set(detailed["checks"]) == SERVERS
