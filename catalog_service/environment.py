@@ -196,6 +196,13 @@ def parse_database_pairs(name: str, value: str) -> dict[str, dict[str, Any]]:
     return {alias: parse_database_url(name, url) for alias, url in parse_pairs(name, value).items()}
 
 
+def parse_token(name: str, value: str) -> str:
+    """Return a bearer token of at least 32 characters without spaces, or empty: none."""
+    if value and (len(value) < 32 or any(c.isspace() for c in value)):
+        raise ImproperlyConfigured(f"{name} must be empty or at least 32 characters without spaces")
+    return value
+
+
 def parse_key_prefix(name: str, value: str) -> str:
     """Return a cache key prefix: 1-64 characters, no whitespace and no ':' (the key separator)."""
     if not value or len(value) > 64 or any(c.isspace() or c == ":" for c in value):
@@ -320,6 +327,11 @@ class Environment:
     data_upload_max_number_fields: int = variable(
         "DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS", "1000", partial(parse_count, minimum=10),
         "A form with more fields than this (at least 10) is refused with 400.", group=DJANGO,
+    )  # fmt: skip
+    health_token: str = variable(
+        "HEALTH_TOKEN", "", parse_token,
+        "Bearer token (32+ characters) that gets `/readyz`'s detailed body; empty: `{\"status\"}` only.",
+        group=DJANGO, example="change-me-to-a-long-random-token-of-32-or-more",
     )  # fmt: skip
 
     # PostgreSQL

@@ -186,6 +186,8 @@ CACHE_BREAKER_SECONDS = 5.0
 
 # Readiness checks: each dependency gets this long, checked concurrently.
 READINESS_TIMEOUT_SECONDS = 1.0
+# Who gets /readyz's detailed body (Authorization: Bearer <token>); empty: no one.
+HEALTH_TOKEN = ENV.health_token
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [

@@ -23,6 +23,9 @@ from django.test import Client
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = ROOT / "bin" / "stack"
+# /readyz's detailed body in the test process and the servers tests start (they inherit it).
+HEALTH_TOKEN = "test-health-token-" + "0" * 32
+HEALTH_HEADERS = {"Authorization": f"Bearer {HEALTH_TOKEN}"}
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -37,6 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     # Cache keys of their own, so tests never read the development server's entries.
     settings.CACHES["default"]["KEY_PREFIX"] = f"test-{settings.CACHES['default']['KEY_PREFIX']}"
     _plain_http_and_unthrottled(settings)
+    os.environ["HEALTH_TOKEN"] = settings.HEALTH_TOKEN = HEALTH_TOKEN
 
 
 def _plain_http_and_unthrottled(settings) -> None:
@@ -212,10 +216,12 @@ def fresh_routing_state():
     from catalog_service.caching.near import near_cache
     from catalog_service.db import state
     from catalog_service.db.health import replica_health
+    from catalog_service.health.monitor import readiness
 
     def forget():
         state.reset()
         replica_health.forget()
+        readiness.forget()
         redis_breaker.reset()
         generations.forget_pending()
         try:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from catalog_service.health.checks import run_checks
+from catalog_service.health.access import presents_health_token
+from catalog_service.health.monitor import readiness
 
 
 @require_safe  # probes GET or HEAD; anything else is a 405
@@ -16,28 +18,21 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-# Without these the service cannot answer; replicas fail over to the primary and the cache
-# degrades to the databases, so their loss is reported but keeps the instance in rotation.
-CRITICAL = frozenset({"primary", "mongodb"})
-
-
 @require_safe
 @never_cache
 def readyz(request: HttpRequest) -> JsonResponse:
     """Return 200 while the primary and MongoDB answer (status "degraded" when a replica or
-    Redis is down or a replica lags), else 503; the body reports each server's state."""
-    results = run_checks()
-    down = sorted(r.name for r in results if r.status == "down")
-    lagging = sorted(r.name for r in results if r.status == "lagging")
-    critical = sorted(set(down) & CRITICAL)
-    status = "unavailable" if critical else "degraded" if down or lagging else "ok"
-    body = {
-        "status": status,
-        "down": down,
-        "lagging": lagging,
-        "checks": {r.name: r.as_dict() for r in results},
-    }
-    return JsonResponse(body, status=503 if critical else 200)
+    Redis is down or a replica lags), else 503.
+
+    Anyone gets ``{"status": ...}``; each server's state and details (names, versions, lag,
+    counters) only a client presenting ``HEALTH_TOKEN``. The result is this process's shared
+    one, at most a second old (``catalog_service.health.monitor``).
+    """
+    result = readiness.current()
+    body = result.details() if presents_health_token(request) else {"status": result.status}
+    response = JsonResponse(body, status=200 if result.available else 503)
+    patch_vary_headers(response, ["Authorization"])
+    return response
 
 
 @never_cache

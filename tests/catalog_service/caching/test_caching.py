@@ -14,7 +14,7 @@ from catalog_service.caching import counters
 from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
 from tests.catalog_service.caching.conftest import listing
-from tests.conftest import queries_by_alias, stack, wait_for, wait_for_replicas
+from tests.conftest import HEALTH_HEADERS, queries_by_alias, stack, wait_for, wait_for_replicas
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -257,7 +257,7 @@ def test_a_stale_entry_is_served_when_the_stores_fail(client, shop, stack_compon
 def test_cache_counters_are_visible_in_readyz(client, shop):
     listing(client, page_size=3)
     listing(client, page_size=3)
-    counters = client.get("/readyz").json()["checks"]["redis"]["cache"]
+    counters = client.get("/readyz", headers=HEALTH_HEADERS).json()["checks"]["redis"]["cache"]
     assert counters["all_workers"]["hit"] >= 1 and counters["all_workers"]["miss"] >= 1
     assert counters["breaker"] == "closed"
 

@@ -12,7 +12,7 @@ from catalog.models import Product
 from catalog_service.db import state
 from catalog_service.db.health import replica_health
 from categories.models import Category
-from tests.conftest import wait_for, wait_for_replicas
+from tests.conftest import HEALTH_HEADERS, wait_for, wait_for_replicas
 from tests.factories import CategoryFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.stack]
@@ -47,7 +47,7 @@ def test_a_replica_lagging_past_the_threshold_is_left_out_until_it_catches_up(cl
             with state.scope():
                 chosen.add(router.db_for_read(Category))
         assert chosen == {"replica2"}
-        body = client.get("/readyz").json()
+        body = client.get("/readyz", headers=HEALTH_HEADERS).json()
         assert body["checks"]["replica1"]["status"] == "lagging"
         assert body["checks"]["replica1"]["lag_seconds"] > 1
         assert body["lagging"] == ["replica1"] and body["status"] == "degraded"

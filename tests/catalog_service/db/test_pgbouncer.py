@@ -19,7 +19,7 @@ from django.db import connections
 from catalog.models import Product
 from catalog_service import environment
 from catalog_service.db.config import build_databases
-from tests.conftest import ROOT, free_port, wait_for
+from tests.conftest import HEALTH_HEADERS, ROOT, free_port, wait_for
 from tests.factories import CategoryFactory, make_products
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -132,7 +132,8 @@ def test_listings_admin_saves_and_readyz_work_through_pgbouncer_in_transaction_m
     with urllib.request.urlopen(f"{server.url}/api/v1/categories/pooled/products/?ordering=name") as response:
         names = [item["name"] for item in json.load(response)["results"]]
     assert "Saved through PgBouncer" in names and len(names) == 3
-    with urllib.request.urlopen(f"{server.url}/readyz") as response:
+    readyz = urllib.request.Request(f"{server.url}/readyz", headers=HEALTH_HEADERS)
+    with urllib.request.urlopen(readyz) as response:
         checks = json.load(response)["checks"]
     assert checks["primary"]["status"] == "up" and checks["replica1"]["status"] == "up", checks
 
