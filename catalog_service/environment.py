@@ -28,7 +28,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 PRIMARY_READ_GUARD_MODES = ("off", "warn", "raise")
-LOG_FORMATS = ("json", "text")
+LOG_FORMATS = ("auto", "json", "text")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 #: HSTS max-age when DJANGO_SECURE_HSTS_SECONDS is not given and the site is served over HTTPS.
 DEFAULT_HSTS_SECONDS = 31536000
@@ -477,8 +477,9 @@ class Environment:
         "The root logger's level: `DEBUG`, `INFO`, `WARNING`, `ERROR` or `CRITICAL`.", group=LOGGING,
     )  # fmt: skip
     log_format: str = variable(
-        "LOG_FORMAT", "json", parse_choice_of(LOG_FORMATS, str.lower),
-        "`json` (one object per line, with the request id) or `text` for reading by eye.", group=LOGGING,
+        "LOG_FORMAT", "auto", parse_choice_of(LOG_FORMATS, str.lower),
+        "`json` (one object per line, with the request id), `text` for reading by eye, or `auto`: "
+        "text when the output is a terminal, else JSON.", group=LOGGING,
     )  # fmt: skip
 
 

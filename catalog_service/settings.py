@@ -10,6 +10,7 @@ from pathlib import Path
 
 from catalog_service import environment
 from catalog_service.db.config import build_databases
+from catalog_service.observability.logs import TEXT_FORMAT, log_format
 from catalog_service.security.headers import add_static_file_headers
 
 ENV = environment.load()
@@ -91,6 +92,9 @@ MIDDLEWARE = [
 # Paths served to machines: the API (its docs too) and the health probes. They skip the
 # session, CSRF, user and messages middleware (catalog_service.django_middleware).
 API_PATH_PREFIXES = ("/api/", "/healthz", "/readyz")
+# Django's deploy checks for those middleware want its exact paths; the subclasses above are
+# checked by catalog_service.security.checks instead.
+SILENCED_SYSTEM_CHECKS = ["security.W001", "security.W002", "security.W003"]
 
 ROOT_URLCONF = "catalog_service.urls"
 CSRF_FAILURE_VIEW = "catalog_service.api.errors.csrf_failure"
@@ -251,6 +255,8 @@ AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
 AXES_RESET_ON_SUCCESS = True
 # The client's address as the API throttle sees it (DJANGO_TRUSTED_PROXY_COUNT proxies in front).
 AXES_CLIENT_IP_CALLABLE = "catalog_service.security.client_ip.client_ip"
+# Its "AXES: BEGIN" line came once per worker; gunicorn's master says once what runs.
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -273,8 +279,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
-# JSON lines on stderr (LOG_FORMAT=text for reading by eye), each record with the id of the
-# request it belongs to (catalog_service/observability).
+# One line per record on stderr, each with the id of the request it belongs to: JSON, or text
+# when stderr is a terminal (LOG_FORMAT, catalog_service/observability).
 LOG_LEVEL = ENV.log_level
 LOGGING = {
     "version": 1,
@@ -282,12 +288,12 @@ LOGGING = {
     "filters": {"request_id": {"()": "catalog_service.observability.logs.RequestIdFilter"}},
     "formatters": {
         "json": {"()": "catalog_service.observability.logs.JsonFormatter"},
-        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "text": {"format": TEXT_FORMAT},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": ENV.log_format,
+            "formatter": log_format(ENV.log_format),
             "filters": ["request_id"],
         }
     },

@@ -7,6 +7,7 @@ upgrades without dropping a connection.
 """
 
 import os
+from typing import Any
 
 from catalog_service.environment import parse_bool, parse_choice, parse_count
 
@@ -69,6 +70,13 @@ logger_class = "catalog_service.observability.gunicorn_logger.JsonLogger"
 accesslog = _env("GUNICORN_ACCESS_LOG", "-")
 errorlog = "-"
 loglevel = _env("GUNICORN_LOG_LEVEL", "info")
+
+
+def when_ready(server: Any) -> None:
+    """Say once, from the master, what serves: the libraries' own start-up lines would come
+    once per worker (django-axes' is turned off for that reason)."""
+    line = "catalog service ready on %s: %d %s worker(s), %d thread(s) each"
+    server.log.info(line, bind, workers, worker_class, threads)
 
 
 def pre_fork(server: object, worker: object) -> None:

@@ -166,7 +166,7 @@ DEFAULTS = {
     "DJANGO_DATA_UPLOAD_MAX_NUMBER_FIELDS": "1000", "DJANGO_ADMIN_URL": "admin/", "HEALTH_TOKEN": "",
     "API_THROTTLE_RATE": "600/min",
     "API_THROTTLE_FAIL_OPEN": "true", "AXES_FAILURE_LIMIT": "5", "AXES_COOLOFF_MINUTES": "15",
-    "LOG_LEVEL": "INFO", "LOG_FORMAT": "json",
+    "LOG_LEVEL": "INFO", "LOG_FORMAT": "auto",
 }  # fmt: skip
 
 

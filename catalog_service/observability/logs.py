@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+import sys
+from typing import Any, TextIO
 
 from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter as BaseJsonFormatter
@@ -12,6 +13,17 @@ from catalog_service.observability.request_id import get_request_id
 
 #: The keys every line has; anything passed with ``extra=`` is added beside them.
 FIELDS = ("time", "level", "logger", "message", "request_id")
+#: A line for people: time, level, logger, request id, message.
+TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s [%(request_id)s] %(message)s"
+
+
+def log_format(setting: str, stream: TextIO | None = None) -> str:
+    """``json`` or ``text`` for a ``LOG_FORMAT`` value: ``auto`` is text when the log goes to a
+    terminal (someone reads it: ``make run``), JSON otherwise (a collector parses it)."""
+    if setting != "auto":
+        return setting
+    stream = sys.stderr if stream is None else stream
+    return "text" if stream.isatty() else "json"
 
 
 class RequestIdFilter(logging.Filter):

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,3 +149,14 @@ def test_the_settings_follow_their_variables():
     assert settings["logging"] == ["WARNING", "text"]
     plain = settings_with(DJANGO_HTTPS="false")
     assert (plain["redirect"], plain["secure_cookies"], plain["hsts"][0]) == (False, [False, False], 0)
+
+
+def test_the_deploy_checks_see_the_middleware_subclasses_as_djangos(settings):
+    from catalog_service.security.checks import check_as_django_middleware
+
+    # Tests run over plain HTTP: Django's HSTS check speaks, so it saw the SecurityMiddleware.
+    found = {message.id for message in check_as_django_middleware()}
+    assert "security.W004" in found and not found & {"security.W001", "security.W002", "security.W003"}
+    without_security = [path for path in settings.MIDDLEWARE if not path.endswith(".SecurityMiddleware")]
+    with override_settings(MIDDLEWARE=without_security):
+        assert "security.W001" in {message.id for message in check_as_django_middleware()}

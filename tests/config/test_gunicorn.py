@@ -4,11 +4,14 @@ writing JSON access lines with the request id."""
 import http.client
 import json
 import os
+import pty
 import runpy
+import select
 import signal
 import socket
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -191,3 +194,48 @@ def test_the_master_closes_what_the_preloaded_application_opened_before_forking(
     for _ in range(4):
         with urllib.request.urlopen(f"{base}/api/v1/categories/", timeout=10) as response:
             assert response.status == 200
+
+
+def test_on_a_terminal_the_server_logs_text_and_says_once_what_runs(db, tmp_path):
+    """``make run`` in a terminal: readable lines (LOG_FORMAT=auto), the ready line once from
+    the master, no library start-up line once per worker."""
+    port = _free_port()
+    env = {
+        **os.environ, "DATABASE_URL": _url_of("default"), "WEB_CONCURRENCY": "2", "LOG_FORMAT": "auto",
+        "MONGODB_DATABASE": settings.MONGODB["NAME"], "PYTHONUNBUFFERED": "1",
+    }  # fmt: skip
+    primary, replica = pty.openpty()  # the server's stdout and stderr are a terminal
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(CONFIG), "--bind", f"127.0.0.1:{port}",
+         "catalog_service.wsgi"],
+        cwd=ROOT, env=env, stdout=replica, stderr=replica, start_new_session=True,
+    )  # fmt: skip
+    os.close(replica)
+    output = b""
+    try:
+
+        def served() -> bool:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    return response.status == 200
+            except OSError:
+                return False
+
+        wait_for(served, timeout=60, interval=0.2)
+        # Both workers have booted once two "Booting worker" lines are out and both answered.
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (
+            output.count(b"Booting worker") < 2 or b"GET /healthz" not in output
+        ):
+            ready, _, _ = select.select([primary], [], [], 0.2)
+            if ready:
+                output += os.read(primary, 65536)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=40)
+        os.close(primary)
+    lines = output.decode(errors="replace").splitlines()
+    assert lines and not any(line.startswith("{") for line in lines)  # text, not JSON
+    assert sum("catalog service ready on" in line for line in lines) == 1
+    assert not any("AXES: BEGIN" in line for line in lines)
+    assert any("gunicorn.access" in line and "GET /healthz 200" in line for line in lines)
