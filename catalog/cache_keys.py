@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
+
 from catalog import cursors
 from catalog.listing import ListingQuery
 
@@ -30,7 +32,10 @@ def listing_key(*, base_url: str, slug: str, query: ListingQuery) -> str:
     params = query.canonical_params()  # str pairs: the standard library's urlencode suffices
     if query.cursor is not None:
         params.append(("cursor", cursors.canonical(query.cursor)))
-    return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params))}"
+    # The page's links carry cursors signed under the secret key: a new key, new entries (cached
+    # pages never hand out cursors signed by a key that is being rotated out).
+    signed_under = _digest(settings.SECRET_KEY)
+    return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params) + '#' + signed_under)}"
 
 
 def product_key(*, base_url: str, product_id: int) -> str:

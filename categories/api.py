@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog_service.api.origin import public_origin
+from catalog_service.api.origin import absolute_link
 from catalog_service.api.schema import DETAIL_ERROR
 from categories import schema
 from categories.models import SLUG_MAX_LENGTH
@@ -20,7 +20,7 @@ from categories.selectors import CategoryTree, Node, category_tree
 
 def _ref(request: Request, node: Node) -> dict[str, Any]:
     # The same origin as every other link of the API (not whatever port a Host header names).
-    detail = public_origin(request) + reverse("api:category-detail", kwargs={"slug": node.slug})
+    detail = absolute_link(request, reverse("api:category-detail", kwargs={"slug": node.slug}))
     return {
         "id": node.id,
         "name": node.name,

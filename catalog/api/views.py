@@ -23,7 +23,7 @@ from catalog.api.params import parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.listing import ListingQuery
 from catalog.selectors import Page, product_detail, product_listing
-from catalog_service.api.origin import link_base, public_origin
+from catalog_service.api.origin import absolute_link, link_base, public_origin
 from catalog_service.api.renderers import ORJSONRenderer
 from catalog_service.api.schema import DETAIL_ERROR, VALIDATION_ERROR
 from catalog_service.caching.entries import Built, Served
@@ -45,13 +45,13 @@ def product_url_builder(request: HttpRequest):  # noqa: ANN201 - a closure
     path = _product_path_prefix(
         get_script_prefix(), getattr(request, "urlconf", None) or settings.ROOT_URLCONF
     )
-    prefix = public_origin(request) + path
+    prefix = absolute_link(request, path)
     return lambda pk: f"{prefix}{pk}/"
 
 
 def page_links(request: HttpRequest, query: ListingQuery, page: Page) -> dict[str, str | None]:
     """Return the absolute next and previous URLs of ``page`` (their cursors signed)."""
-    base = public_origin(request) + request.path  # the path includes the script prefix
+    base = public_origin(request) + request.path  # the path starts with the script prefix
     params = query.link_params()
 
     def link(cursor: cursors.Cursor | None) -> str | None:

@@ -1,7 +1,8 @@
 """The origin the API's links start with, and the base its cached responses are keyed under.
 
 A cached body holds absolute links, so whatever its links depend on is part of its cache key:
-the origin and the script prefix (``SCRIPT_NAME``, ASGI's ``root_path``). The origin is one
+the origin and the script prefix (``SCRIPT_NAME``, ASGI's ``root_path``), read from the
+request for links and keys alike. The origin is one
 value, not whatever a client writes in its Host header: ``PUBLIC_BASE_URL`` when configured,
 else the request's scheme and host name (validated against ``ALLOWED_HOSTS``) with a port only
 when it is the one the request arrived on. Any other port in a Host header is a client's
@@ -42,7 +43,21 @@ def local_port(request: HttpRequest) -> str:
     return str(request.META.get("SERVER_PORT", ""))
 
 
+def script_name(request: HttpRequest) -> str:
+    """The request's script prefix without its last slash (``""`` or ``/shop``): the part of
+    ``request.path`` before ``path_info``, from ``SCRIPT_NAME`` or ASGI's ``root_path``. Read from
+    the request itself, not from the thread's prefix ``reverse()`` uses, which only a server's
+    handler sets (Django's test clients do not): links and keys follow one value."""
+    path, path_info = request.path, request.path_info
+    return path[: len(path) - len(path_info)] if path_info and path.endswith(path_info) else ""
+
+
 def link_base(request: HttpRequest) -> str:
-    """Return the origin and script prefix every link of a response to ``request`` starts with:
-    what its cache key must cover besides the resource and the query."""
-    return public_origin(request) + get_script_prefix()
+    """Return the origin and script prefix every link of a response to ``request`` starts with
+    (ending with ``/``): what its cache key must cover besides the resource and the query."""
+    return f"{public_origin(request)}{script_name(request)}/"
+
+
+def absolute_link(request: HttpRequest, reversed_path: str) -> str:
+    """Return a path from ``reverse()`` as an absolute link under ``link_base(request)``."""
+    return link_base(request) + reversed_path.removeprefix(get_script_prefix()).lstrip("/")
