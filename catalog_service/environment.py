@@ -360,7 +360,7 @@ class Environment:
     api_browsable: bool = variable(
         "API_BROWSABLE", Derived("`DJANGO_DEBUG`", lambda env: str(env.debug)), parse_bool,
         "Serve DRF's browsable API (HTML) to clients that ask for it; otherwise the API is JSON only.",
-        group=DJANGO,
+        group=DJANGO, example="false",
     )  # fmt: skip
 
     # PostgreSQL

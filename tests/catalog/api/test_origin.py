@@ -97,3 +97,33 @@ def test_a_script_prefix_cannot_change_what_another_client_receives(fetch, shop)
     assert fetch(detail_path).json()["url"] == f"http://testserver{detail_path}"
     assert fetch(LISTING, "page_size=3")["X-Cache"] == "hit"  # each prefix has its own entry
     assert fetch(LISTING, "page_size=3", prefix="/evil").json() == prefixed
+
+
+def test_public_base_url_is_an_origin_and_api_browsable_follows_debug():
+    from django.core.exceptions import ImproperlyConfigured
+
+    from catalog_service import environment
+
+    assert (
+        environment.parse_origin("PUBLIC_BASE_URL", "https://Shop.Example.com/") == "https://shop.example.com"
+    )
+    assert environment.parse_origin("PUBLIC_BASE_URL", "http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+    assert environment.parse_origin("PUBLIC_BASE_URL", "") == ""
+    for bad in (
+        "shop.example.com",
+        "ftp://shop",
+        "https://shop/api",
+        "https://a@shop",
+        "https://shop:x",
+        "https://s/?q",
+    ):
+        with pytest.raises(ImproperlyConfigured, match="PUBLIC_BASE_URL"):
+            environment.parse_origin("PUBLIC_BASE_URL", bad)
+    base = {"DJANGO_SECRET_KEY": "k" * 50}
+    assert environment.load({**base, "DJANGO_DEBUG": "true"}).api_browsable is True
+    assert environment.load(base).api_browsable is False
+    assert environment.load({**base, "API_BROWSABLE": "true"}).api_browsable is True
+    assert environment.load({**base, "DJANGO_SECRET_KEY_FALLBACKS": "a, b"}).secret_key_fallbacks == [
+        "a",
+        "b",
+    ]
