@@ -2,6 +2,9 @@
 entries of its own, and a ``SCRIPT_NAME`` (WSGI) or ``root_path`` (ASGI) cannot change a body
 another client receives."""
 
+import http.client
+import json
+
 import pytest
 from django.core.cache import cache
 from django.test import AsyncClient
@@ -127,3 +130,24 @@ def test_public_base_url_is_an_origin_and_api_browsable_follows_debug():
         "a",
         "b",
     ]
+
+
+def test_under_gunicorn_links_keep_the_listening_port_and_drop_any_other(gunicorn, shop):
+    """gunicorn fills SERVER_PORT from the Host header; the port kept is the socket's own."""
+    server = gunicorn()
+    port = server.url.rsplit(":", 1)[1]
+    wait_for_replicas()
+
+    def first_url(host):
+        connection = http.client.HTTPConnection("127.0.0.1", int(port), timeout=10)
+        try:
+            connection.request("GET", LISTING + "?page_size=1", headers={"Host": host})
+            response = connection.getresponse()
+            assert response.status == 200, response.read()
+            return json.loads(response.read())["results"][0]["url"]
+        finally:
+            connection.close()
+
+    assert first_url(f"127.0.0.1:{port}").startswith(f"http://127.0.0.1:{port}/api/v1/products/")
+    assert first_url("127.0.0.1:1").startswith("http://127.0.0.1/api/v1/products/")
+    assert first_url("127.0.0.1").startswith("http://127.0.0.1/api/v1/products/")
