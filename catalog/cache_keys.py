@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import urlencode
 
+from django.conf import settings
+
 from catalog import cursors
 from catalog.listing import ListingQuery
 
@@ -25,13 +27,17 @@ def product_generation_key(product_id: int) -> str:
 
 def listing_key(*, base_url: str, slug: str, query: ListingQuery) -> str:
     """The key of one listing page: the category, and the normalized query (parameters sorted,
-    defaults filled in, the cursor re-encoded), under the URL the links in it point to."""
+    defaults filled in, the cursor re-encoded without its signature), under ``base_url``: the
+    origin and script prefix its links start with (``catalog.api.links.link_base``)."""
     params = query.canonical_params()  # str pairs: the standard library's urlencode suffices
     if query.cursor is not None:
-        params.append(("cursor", cursors.encode(query.cursor)))
-    return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params))}"
+        params.append(("cursor", cursors.canonical(query.cursor)))
+    # The page's links carry cursors signed under the secret key: a new key, new entries (cached
+    # pages never hand out cursors signed by a key that is being rotated out).
+    signed_under = _digest(settings.SECRET_KEY)
+    return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params) + '#' + signed_under)}"
 
 
 def product_key(*, base_url: str, product_id: int) -> str:
-    """The key of one product's detail response."""
+    """The key of one product's detail response, under ``base_url`` (as ``listing_key``)."""
     return f"product:{product_id}:{_digest(base_url)}"

@@ -1,9 +1,11 @@
 """Keyset cursors: an opaque token holding the ordering and the last row's sort key.
 
 Pages continue from the key, never from an OFFSET, so a deep page costs what the first costs.
-The token is base64url of a small JSON array; decoding checks every part's type, so a
-tampered token is refused (a ValueError, which the API answers with a 400), and its value only
-ever becomes a literal in a query.
+The token is base64url of a small JSON array, signed (an HMAC under ``SECRET_KEY``, by
+Django's signing, which also accepts ``SECRET_KEY_FALLBACKS`` while a key is rotated out): a
+client cannot mint cursors, so it cannot choose cache keys of its own. The signature is checked
+before anything else (a ValueError, which the API answers with a 400 naming ``cursor``), then
+every part's type; the value only ever becomes a literal in a query.
 """
 
 from __future__ import annotations
@@ -16,8 +18,13 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.core import signing
 
 MAX_TOKEN_LENGTH = 400
+# The salt keeps a cursor's signature from being valid for any other signed value of the
+# project (the pinning cookie, sessions), and '.' separates it without URL escaping.
+_SALT = "catalog.cursors"
+_SEPARATOR = "."
 
 
 @dataclass(frozen=True)
@@ -28,19 +35,35 @@ class Cursor:
     reverse: bool = False  # True: the page before the boundary row
 
 
-def encode(cursor: Cursor) -> str:
-    """Return the opaque token of ``cursor``."""
+def _signer() -> signing.Signer:
+    # Built per call (a few attribute reads): the keys are read from the settings each time.
+    return signing.Signer(salt=_SALT, sep=_SEPARATOR)
+
+
+def canonical(cursor: Cursor) -> str:
+    """Return the unsigned text of ``cursor``: equal cursors give equal text (cache keys use it;
+    it does not change when the secret key does)."""
     value = cursor.value.isoformat() if isinstance(cursor.value, datetime.datetime) else str(cursor.value)
     raw = orjson.dumps([cursor.ordering, value, cursor.id, int(cursor.reverse)])
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def encode(cursor: Cursor) -> str:
+    """Return the opaque, signed token of ``cursor``."""
+    return _signer().sign(canonical(cursor))
+
+
 def decode(token: str, *, ordering: str) -> Cursor:
-    """Return the cursor in ``token``; raise ValueError with a reason when it is not valid."""
+    """Return the cursor in ``token``; raise ValueError with a reason when it is not valid
+    (no I/O: the signature is checked against the keys in the settings)."""
     if len(token) > MAX_TOKEN_LENGTH:
         raise ValueError("the cursor is too long")
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = _signer().unsign(token)
+    except signing.BadSignature:
+        raise ValueError("the cursor is not one this API issued") from None
+    try:
+        raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
         parts = orjson.loads(raw)
     except (binascii.Error, ValueError, orjson.JSONDecodeError):
         raise ValueError("the cursor is not one this API issued") from None

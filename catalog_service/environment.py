@@ -105,6 +105,31 @@ def parse_url(name: str, url: str, *, schemes: tuple[str, ...]) -> str:
     return url
 
 
+def parse_origin(name: str, value: str) -> str:
+    """Return an origin such as ``https://shop.example.com`` (scheme, host, optional port; no
+    path, query or credentials), without a trailing slash; empty stays empty."""
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    try:
+        port = parts.port  # a malformed port raises ValueError
+    except ValueError:
+        port = -1
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or port == -1
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ImproperlyConfigured(
+            f"{name} must be an origin such as https://shop.example.com, not {value!r}"
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
+
+
 def parse_mongodb_database(name: str, value: str) -> str:
     """Return a MongoDB database name (none of the characters MongoDB refuses in one)."""
     if not value or any(c in value for c in '/\\. "$'):
@@ -333,6 +358,16 @@ class Environment:
         "Bearer token (32+ characters) that gets `/readyz`'s detailed body; empty: `{\"status\"}` only.",
         group=DJANGO, example="change-me-to-a-long-random-token-of-32-or-more",
     )  # fmt: skip
+    secret_key_fallbacks: list[str] = variable(  # noqa: RUF009
+        "DJANGO_SECRET_KEY_FALLBACKS", "", parse_list,
+        "Comma-separated former secret keys, still accepted while they are rotated out (cursors, cookies).",
+        group=DJANGO,
+    )  # fmt: skip
+    api_browsable: bool = variable(
+        "API_BROWSABLE", Derived("`DJANGO_DEBUG`", lambda env: str(env.debug)), parse_bool,
+        "Serve DRF's browsable API (HTML) to clients that ask for it; otherwise the API is JSON only.",
+        group=DJANGO, example="false",
+    )  # fmt: skip
 
     # PostgreSQL
     database: dict[str, Any] = variable(  # noqa: RUF009
@@ -450,6 +485,12 @@ class Environment:
         "DJANGO_TRUSTED_PROXY_COUNT", "0", parse_count,
         "Proxies in front that append to `X-Forwarded-For`; 0: the header is ignored (clients forge it).",
         group=HTTPS,
+    )  # fmt: skip
+    public_base_url: str = variable(
+        "PUBLIC_BASE_URL", "", parse_origin,
+        "The origin the API's links start with (`https://shop.example.com`); empty: the request's "
+        "scheme and host, without a port other than the one the request came in on.",
+        group=HTTPS, example="https://shop.example.com",
     )  # fmt: skip
 
     # Throttling and login lockout

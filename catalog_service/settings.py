@@ -17,6 +17,8 @@ ENV = environment.load()
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 SECRET_KEY = ENV.secret_key
+# Former keys, still accepted by Django's signing (keyset cursors, cookies) while rotated out.
+SECRET_KEY_FALLBACKS = ENV.secret_key_fallbacks
 DEBUG = ENV.debug
 ALLOWED_HOSTS = ENV.allowed_hosts
 
@@ -193,11 +195,20 @@ READINESS_TIMEOUT_SECONDS = 1.0
 # Who gets /readyz's detailed body (Authorization: Bearer <token>); empty: no one.
 HEALTH_TOKEN = ENV.health_token
 
+# The browsable API (HTML) only when asked for (API_BROWSABLE, on with DJANGO_DEBUG): read per
+# request by the content negotiation, so production answers JSON whatever a client accepts.
+API_BROWSABLE = ENV.api_browsable
+# The origin every link of the API starts with; empty: the request's (catalog_service.api.origin).
+PUBLIC_BASE_URL = ENV.public_base_url
+
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": [
         "catalog_service.api.renderers.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Both renderers stay listed, so DRF sends `Vary: Accept` on every response; the browsable
+    # one is chosen only when API_BROWSABLE is on.
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "catalog_service.api.renderers.JsonUnlessBrowsable",
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "catalog_service.api.exceptions.exception_handler",

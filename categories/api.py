@@ -11,13 +11,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from catalog_service.api.origin import absolute_link
 from catalog_service.api.schema import DETAIL_ERROR
 from categories import schema
+from categories.models import SLUG_MAX_LENGTH
 from categories.selectors import CategoryTree, Node, category_tree
 
 
 def _ref(request: Request, node: Node) -> dict[str, Any]:
-    detail = request.build_absolute_uri(reverse("api:category-detail", kwargs={"slug": node.slug}))
+    # The same origin as every other link of the API (not whatever port a Host header names).
+    detail = absolute_link(request, reverse("api:category-detail", kwargs={"slug": node.slug}))
     return {
         "id": node.id,
         "name": node.name,
@@ -31,6 +34,10 @@ def _subtree(request: Request, tree: CategoryTree, node: Node, seen: set[int]) -
     seen.add(node.id)
     children = [c for c in tree.children.get(node.id, ()) if c.id not in seen]
     return {**_ref(request, node), "children": [_subtree(request, tree, c, seen) for c in children]}
+
+
+def _not_found(slug: str) -> NotFound:
+    return NotFound(f"No category with slug {slug!r}.")
 
 
 class CategoryTreeView(APIView):
@@ -52,6 +59,11 @@ class CategoryTreeView(APIView):
 class CategoryDetailView(APIView):
     """One category with its ancestors (breadcrumbs) and children."""
 
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        if len(kwargs["slug"]) > SLUG_MAX_LENGTH:  # names no category: a 404 before any I/O
+            raise _not_found(kwargs["slug"][:SLUG_MAX_LENGTH] + "...")
+        super().initial(request, *args, **kwargs)
+
     @extend_schema(
         operation_id="category_detail",
         responses={
@@ -64,7 +76,7 @@ class CategoryDetailView(APIView):
         tree = category_tree()
         node = tree.by_slug.get(slug)
         if node is None:
-            raise NotFound(f"No category with slug {slug!r}.")
+            raise _not_found(slug)
         return Response({
             **_ref(request, node),
             "ancestors": [_ref(request, a) for a in tree.ancestors(node)],

@@ -14,21 +14,25 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
-from rest_framework.exceptions import NotFound
+from django.utils.cache import patch_vary_headers
 
 from catalog import aio_selectors
-from catalog.api.cache_hits import response_of, wants_json
+from catalog.api.cache_hits import VARY, response_of, varying, wants_json
 from catalog.api.params import parse_listing_query
 from catalog.api.views import (
     RENDERER,
     CategoryProductsView,
     ProductDetailView,
+    cannot_exist,
+    no_category,
+    no_product,
     page_links,
     product_url_builder,
 )
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog_service.api import throttling
 from catalog_service.api.exceptions import exception_handler
+from catalog_service.api.origin import link_base
 from catalog_service.caching import stampede
 from catalog_service.caching.entries import Built
 
@@ -39,9 +43,12 @@ _drf_detail = sync_to_async(ProductDetailView.as_view())
 async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase:
     """The published products of a category (see ``CategoryProductsView``)."""
     if request.method != "GET" or not wants_json(request):
-        return await _drf_listing(request, slug=slug)
+        return varying(await _drf_listing(request, slug=slug))
 
     async def answer() -> HttpResponseBase:
+        refused = cannot_exist(slug=slug)
+        if refused is not None:  # before the throttle: a 404 that costs no I/O
+            raise refused
         await throttling.acheck(request)
         query = parse_listing_query(request.GET)
 
@@ -50,10 +57,10 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
                 slug=slug, query=query, url_for=product_url_builder(request)
             )
             if page is None:
-                raise NotFound(f"No category with slug {slug!r}.")
+                raise no_category(slug)
             return Built(RENDERER.render({**page_links(request, query, page), "results": page.items}))
 
-        key = listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query)
+        key = listing_key(base_url=link_base(request), slug=slug, query=query)
         return await _cached(key, category_generation_key(slug), settings.CACHE_TTLS["listing"], build)
 
     return await _answering_errors(request, answer)
@@ -62,19 +69,20 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
 async def product_detail(request: HttpRequest, pk: int) -> HttpResponseBase:
     """One published product (see ``ProductDetailView``)."""
     if request.method != "GET" or not wants_json(request):
-        return await _drf_detail(request, pk=pk)
+        return varying(await _drf_detail(request, pk=pk))
 
     async def build() -> Built:
         product = await aio_selectors.product_detail(product_id=pk, url_for=product_url_builder(request))
         if product is None:
-            raise NotFound(f"No published product with id {pk}.")
+            raise no_product(pk)
         return Built(RENDERER.render(product))
 
     async def answer() -> HttpResponseBase:
+        refused = cannot_exist(pk=pk)
+        if refused is not None:  # as in the listing
+            raise refused
         await throttling.acheck(request)
-        if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
-            await build()
-        key = product_key(base_url=request.build_absolute_uri("/"), product_id=pk)
+        key = product_key(base_url=link_base(request), product_id=pk)
         return await _cached(key, product_generation_key(pk), settings.CACHE_TTLS["product"], build)
 
     return await _answering_errors(request, answer)
@@ -108,4 +116,5 @@ def _rendered(handled: Any) -> HttpResponse:
     for header, value in handled.items():
         if header.lower() != "content-type":
             response[header] = value
+    patch_vary_headers(response, VARY)  # as DRF's own responses, which negotiate
     return response

@@ -23,10 +23,12 @@ from catalog.api.params import parse_listing_query
 from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
 from catalog.listing import ListingQuery
 from catalog.selectors import Page, product_detail, product_listing
+from catalog_service.api.origin import absolute_link, link_base, public_origin
 from catalog_service.api.renderers import ORJSONRenderer
 from catalog_service.api.schema import DETAIL_ERROR, VALIDATION_ERROR
 from catalog_service.caching.entries import Built, Served
 from catalog_service.caching.stampede import cached
+from categories.models import SLUG_MAX_LENGTH
 
 RENDERER = ORJSONRenderer()
 UNAVAILABLE = OpenApiResponse(DETAIL_ERROR, description="MongoDB or the database did not answer.")
@@ -43,13 +45,13 @@ def product_url_builder(request: HttpRequest):  # noqa: ANN201 - a closure
     path = _product_path_prefix(
         get_script_prefix(), getattr(request, "urlconf", None) or settings.ROOT_URLCONF
     )
-    prefix = request.build_absolute_uri(path)
+    prefix = absolute_link(request, path)
     return lambda pk: f"{prefix}{pk}/"
 
 
 def page_links(request: HttpRequest, query: ListingQuery, page: Page) -> dict[str, str | None]:
-    """Return the absolute next and previous URLs of ``page``."""
-    base = request.build_absolute_uri(request.path)
+    """Return the absolute next and previous URLs of ``page`` (their cursors signed)."""
+    base = public_origin(request) + request.path  # the path starts with the script prefix
     params = query.link_params()
 
     def link(cursor: cursors.Cursor | None) -> str | None:
@@ -60,11 +62,31 @@ def page_links(request: HttpRequest, query: ListingQuery, page: Page) -> dict[st
     return {"next": link(page.next), "previous": link(page.previous)}
 
 
+def no_category(slug: str) -> NotFound:
+    """The 404 of an unknown category."""
+    return NotFound(f"No category with slug {slug!r}.")
+
+
+def no_product(pk: int) -> NotFound:
+    """The 404 of an unknown or unpublished product."""
+    return NotFound(f"No published product with id {pk}.")
+
+
+def cannot_exist(*, slug: str | None = None, pk: int | None = None) -> NotFound | None:
+    """The 404 of a slug longer than a category's, or an id outside a bigint: answered before
+    any I/O (throttle, cache, database), since nothing could be found."""
+    if slug is not None and len(slug) > SLUG_MAX_LENGTH:
+        return no_category(slug[:SLUG_MAX_LENGTH] + "...")
+    if pk is not None and not 0 < pk < 2**63:
+        return no_product(pk)
+    return None
+
+
 def listing_body(request: HttpRequest, slug: str, query: ListingQuery) -> dict[str, Any]:
     """Return the listing page's JSON-ready body; raise NotFound for an unknown category."""
     page = product_listing(slug=slug, query=query, url_for=product_url_builder(request))
     if page is None:
-        raise NotFound(f"No category with slug {slug!r}.")
+        raise no_category(slug)
     return {**page_links(request, query, page), "results": page.items}
 
 
@@ -82,6 +104,12 @@ def cached_json(
 
 class CategoryProductsView(APIView):
     """The published products of a category and, by default, of its descendants."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        refused = cannot_exist(slug=kwargs["slug"])
+        if refused is not None:  # before DRF's throttle: a 404 that costs no I/O
+            raise refused
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="category_products",
@@ -101,7 +129,7 @@ class CategoryProductsView(APIView):
 
         return cached_json(
             request,
-            listing_key(base_url=request.build_absolute_uri(request.path), slug=slug, query=query),
+            listing_key(base_url=link_base(request), slug=slug, query=query),
             category_generation_key(slug),
             settings.CACHE_TTLS["listing"],
             body,
@@ -110,6 +138,12 @@ class CategoryProductsView(APIView):
 
 class ProductDetailView(APIView):
     """One published product."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        refused = cannot_exist(pk=kwargs["pk"])
+        if refused is not None:  # as in CategoryProductsView
+            raise refused
+        super().initial(request, *args, **kwargs)
 
     @extend_schema(
         operation_id="product_detail",
@@ -123,14 +157,12 @@ class ProductDetailView(APIView):
         def body() -> dict[str, Any]:
             product = product_detail(product_id=pk, url_for=product_url_builder(request))
             if product is None:
-                raise NotFound(f"No published product with id {pk}.")
+                raise no_product(pk)
             return product
 
-        if not 0 < pk < 2**63:  # no such id: a 404, not worth a cache key
-            return Response(body())
         return cached_json(
             request,
-            product_key(base_url=request.build_absolute_uri("/"), product_id=pk),
+            product_key(base_url=link_base(request), product_id=pk),
             product_generation_key(pk),
             settings.CACHE_TTLS["product"],
             body,

@@ -5,6 +5,12 @@ shows bumps the group's generation, which outdates every entry built under the o
 also sets a short-lived "recent" marker, for as long as replicas may not have replayed the
 write: rebuilds read the primary meanwhile.
 
+A generation exists only for a group whose object exists: it is started by the first rebuild
+that found something to cache (``start_generation``), never by a lookup, so a request for an
+unknown category or product leaves nothing in Redis. A bump of a group that has no generation
+yet starts one that expires (``BUMP_STARTED_SECONDS``): it is there only to tell a rebuild
+that was under way that it is outdated.
+
 A bump that cannot reach Redis is kept as pending. Until it is delivered this process does not
 read the cache (an outdated entry would be served), and both paths deliver pending bumps before
 their next cache read (``deliver_pending`` / ``adeliver_pending``).
@@ -33,6 +39,12 @@ def initial_generation() -> int:
     """A generation to start from: the clock, so that a key lost (evicted, Redis restarted)
     and started again does not come back to a number an old entry was stamped with."""
     return int(time.time() * 1000)
+
+
+#: How long a generation started by a bump (its group had none) lasts: longer than any rebuild
+#: takes (each is bounded by the databases' timeouts), so a rebuild that began before the bump
+#: sees it; short enough that the generations of deleted objects do not pile up.
+BUMP_STARTED_SECONDS = 3600
 
 
 def recent_key(generation_key: str) -> str:
@@ -100,17 +112,20 @@ def forget_pending() -> None:
     _pending.clear()
 
 
-def init_generation(generation_key: str) -> int | None:
-    """Start a generation that does not exist yet (before building, so that a bump during the
-    build outdates what is built); return it, or None when Redis is unavailable."""
-    found = wire.guarded(lambda r: _send_init(r, generation_key))
-    return int(found[1]) if found is not None else None
+def start_generation(generation_key: str) -> int | None:
+    """Start the generation of a group that had none, once a rebuild found something to cache;
+    return it, or None when it exists already (a bump, or another rebuild, came first: what was
+    built may be outdated, so it is not stored) or Redis is unavailable."""
+    generation = initial_generation()
+    started = wire.guarded(lambda r: _send_start(r, generation_key, generation))
+    return generation if started else None
 
 
-async def ainit_generation(generation_key: str) -> int | None:
-    """As ``init_generation``, on the loop's asyncio client."""
-    found = await wire.aguarded(lambda r: _send_init(r, generation_key))
-    return int(found[1]) if found is not None else None
+async def astart_generation(generation_key: str) -> int | None:
+    """As ``start_generation``, on the loop's asyncio client."""
+    generation = initial_generation()
+    started = await wire.aguarded(lambda r: _send_start(r, generation_key, generation))
+    return generation if started else None
 
 
 # The commands, written once for both clients: queueing on a pipeline is the same on redis-py's
@@ -121,17 +136,18 @@ def _queue_bumps(pipe: Any, keys: set[str]) -> Any:
     window = recent_window_seconds()
     for name in sorted(keys):
         full = cache.make_key(name)
-        pipe.set(full, initial_generation(), nx=True)
+        # A group without a generation gets one that expires; an existing one keeps no expiry
+        # (SET NX leaves it alone, and INCR keeps a key's expiry as it is).
+        pipe.set(full, initial_generation(), nx=True, ex=BUMP_STARTED_SECONDS)
         pipe.incr(full)
         pipe.set(cache.make_key(recent_key(name)), 1, ex=window)
     return pipe
 
 
-def _send_init(client: Any, generation_key: str) -> Any:
-    pipe = client.pipeline(transaction=False)
-    pipe.set(cache.make_key(generation_key), initial_generation(), nx=True)
-    pipe.get(cache.make_key(generation_key))
-    return pipe.execute()
+def _send_start(client: Any, generation_key: str, generation: int) -> Any:
+    # Only if absent: a key that appeared since the rebuild read "none" was bumped (or started
+    # by another rebuild) meanwhile; the reply says so and nothing is stored.
+    return client.set(cache.make_key(generation_key), generation, nx=True)
 
 
 def _failed(keys: set[str], exc: BaseException) -> None:

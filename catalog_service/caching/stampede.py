@@ -96,8 +96,9 @@ class Unlock:
 
 
 @dataclass(frozen=True)
-class InitGeneration:
-    """Start the generation if it does not exist; receives it, or None."""
+class StartGeneration:
+    """Start the generation of a group that has none (a rebuild found its object); receives
+    it, or None when one appeared meanwhile or Redis is unavailable."""
 
     generation_key: str
 
@@ -133,7 +134,7 @@ class Count:
     name: str
 
 
-Op = NearLookup | ReadEntry | DeliverPending | Lock | Unlock | InitGeneration | Write | Pause | Build | Count
+Op = NearLookup | ReadEntry | DeliverPending | Lock | Unlock | StartGeneration | Write | Pause | Build | Count
 Steps = Generator[Op, Any, T]
 
 # -- the steps --------------------------------------------------------------------------------
@@ -237,8 +238,6 @@ def _rebuild(
     key: str, generation_key: str, generation: int | None, recent: bool, ttl: float, previous: Entry | None
 ) -> Steps[Served]:
     yield Count("miss")
-    if generation is None:
-        generation = yield InitGeneration(generation_key)
     try:
         # Bumped moments ago: a replica may not have replayed the write yet, and what is built
         # here is cached under the new generation. Read the primary for this window.
@@ -251,6 +250,10 @@ def _rebuild(
         raise
     yield Count("rebuild")
     etag = etag_of(built.body)
+    if generation is None:
+        # Started only now that the build found its object (a 404 raised above and left nothing
+        # in Redis), and only if still absent: a bump during the build would have created it.
+        generation = yield StartGeneration(generation_key)
     if generation is not None:  # no generation to stamp: an entry could never be checked, keep none
         yield Write(key, entry_of(built, etag, generation), int(ttl + settings.CACHE_STALE_SECONDS))
     return Served(built.body, etag, built.content_type, "miss")
@@ -347,8 +350,8 @@ def _do(op: Op, build: Callable[[], Built]) -> Any:
         return wire.guarded(lambda r: _send_unlock(r, op))
     if isinstance(op, Write):
         return wire.guarded(lambda r: _send_write(r, op))
-    if isinstance(op, InitGeneration):
-        return generations.init_generation(op.generation_key)
+    if isinstance(op, StartGeneration):
+        return generations.start_generation(op.generation_key)
     if isinstance(op, Pause):
         return time.sleep(op.seconds)
     if isinstance(op, DeliverPending):
@@ -417,8 +420,8 @@ async def _ado(op: Op, build: Callable[[], Awaitable[Built]]) -> Any:
         return await wire.aguarded(lambda r: _send_unlock(r, op))
     if isinstance(op, Write):
         return await wire.aguarded(lambda r: _send_write(r, op))
-    if isinstance(op, InitGeneration):
-        return await generations.ainit_generation(op.generation_key)
+    if isinstance(op, StartGeneration):
+        return await generations.astart_generation(op.generation_key)
     if isinstance(op, Pause):
         return await asyncio.sleep(op.seconds)  # other requests run meanwhile
     if isinstance(op, DeliverPending):
