@@ -47,6 +47,8 @@ def results_table(results: list[Result]) -> list[str]:
         items = "—" if r.variant.endswith("healthz") else 50 if r.variant == "ceiling" else r.page_size
         latency = f"{r.p50_ms:.0f} | {r.p95_ms:.0f} | {r.p99_ms:.0f}"
         share = "—" if r.locust_cpu_share is None else f"{r.locust_cpu_share:.0%}"
+        if r.locust_cpu_share is not None and r.requests:
+            share += f", {r.locust_cpu_seconds / r.requests * 1e6:,.0f} µs"
         lines.append(f"| {r.variant} | {items} | {r.rps:.1f} | {figure(r.cpu_us_per_request)} | {latency} "
                      f"| {r.failures}/{r.requests} | {sql} | {r.mongo_round_trips} | {r.ratio_to_ceiling} "
                      f"| {share} |")  # fmt: skip
@@ -100,7 +102,7 @@ def markdown(
         "",
         "CPU µs / request: the server workers' CPU time (user + system, from the kernel's "
         "accounting) over the window, divided by the requests served in it. Locust CPU: the share of "
-        "its cores Locust's processes used over the window.",
+        "its cores Locust's processes used over the window, and their CPU time per request.",
     ]
     lines += ["", "Ratios, from this run (req/s: higher is better; CPU per request: lower is better):", ""]
     lines += ratio_lines(measured)

@@ -82,7 +82,7 @@ def plot(out: Path, results: list[Result], deep: list[tuple[int, float]]) -> Non
         grouped_rows(ax, rows, by_size(results, key), lambda x: f"{x:,.0f}")
         ax.set_xlabel(xlabel)
         ax.set_title(title)
-        ax.legend(loc="lower right", fontsize=8)
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: over no bar
         fig.tight_layout()
         fig.savefig(out / name, dpi=120)
         plt.close(fig)
@@ -97,7 +97,7 @@ def plot(out: Path, results: list[Result], deep: list[tuple[int, float]]) -> Non
         ax.set_xscale("log")  # from a few ms (cache hits) to seconds (naive): both readable
         ax.set_xlabel("latency (ms, log scale)")
         ax.set_title(f"{size} items per page")
-        ax.legend(loc="lower right", fontsize=8)
+    axes[0][-1].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)  # outside: over no bar
     fig.suptitle("Latency percentiles per variant")
     fig.tight_layout()
     fig.savefig(out / "latency.png", dpi=120)

@@ -122,6 +122,7 @@ def test_locust_forks_into_processes_only_when_asked(tmp_path):
 def test_the_variant_user_is_pointed_at_the_variant_and_the_fixed_page_is_bounded():
     env = variant_environment({"KEEP": "1"}, variant_named("ceiling"), 24, ["a", "b"])
     assert env == {"KEEP": "1", "BENCH_PATH": "/bench/ceiling/{slug}/products/", "BENCH_PAGE_SIZE": "24",
-                   "BENCH_SLUGS": "a,b", "BENCH_MAX_ITEMS": "50", "BENCH_CHECK": "page"}  # fmt: skip
+                   "BENCH_SLUGS": "a,b", "BENCH_MAX_ITEMS": "50", "BENCH_CHECK": "page",
+                   "BENCH_CHECK_EVERY": "10"}  # fmt: skip
     assert "BENCH_MAX_ITEMS" not in variant_environment({}, variant_named("limit"), 100, ["a"])
     assert variant_environment({}, variant_named("asgi-healthz"), 24, ["a"])["BENCH_CHECK"] == "status"
