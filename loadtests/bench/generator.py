@@ -30,7 +30,7 @@ def bottleneck_reasons(
     ]
     if ceiling_rps and constant_rps and ceiling_rps < CEILING_OVER_CONSTANT * constant_rps:
         reasons.append(
-            f"the ceiling served {ceiling_rps:.0f} req/s, within {CEILING_OVER_CONSTANT - 1:.0%} of the "
+            f"the ceiling served {ceiling_rps:.0f} req/s, under {CEILING_OVER_CONSTANT} times the "
             f"constant page's {constant_rps:.0f}"
         )
     return reasons

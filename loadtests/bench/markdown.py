@@ -85,7 +85,7 @@ def generator_lines(generator: dict[str, Any]) -> list[str]:
         return [
             "**The load generator, not the server, was the bottleneck in this run**: "
             + "; ".join(generator["reasons"])
-            + ". Its req/s ratios are squeezed toward 1; the CPU-per-request ratios are not."
+            + ". The fast variants' req/s ratios are squeezed toward 1; the CPU-per-request ratios are not."
             + measured
         ]
     return [

@@ -16,9 +16,10 @@ def test_locust_over_ninety_percent_of_its_cores_is_named_with_the_window():
 
 def test_a_ceiling_within_ten_percent_of_the_constant_page_is_the_generators_limit():
     assert bottleneck_reasons({}, 2150, 2000) == [
-        "the ceiling served 2150 req/s, within 10% of the constant page's 2000"
+        "the ceiling served 2150 req/s, under 1.1 times the constant page's 2000"
     ]
     assert bottleneck_reasons({}, 2200, 2000) == []  # exactly 1.1 times: clear of it
+    assert bottleneck_reasons({}, 1500, 2000)  # slower than the constant page: held back too
     assert bottleneck_reasons({}, None, 2000) == []  # not measured: no verdict
 
 
@@ -33,7 +34,7 @@ def test_the_reports_check_reads_the_first_page_sizes_ceiling_and_constant_page(
     assert check["bottleneck"] is True and check["peak_share"] == 0.92
     assert check["reasons"] == [
         "Locust used 92% of its cores during constant, 24 items (over 90%)",
-        "the ceiling served 2100 req/s, within 10% of the constant page's 2000",
+        "the ceiling served 2100 req/s, under 1.1 times the constant page's 2000",
     ]
     clear = generator_check([Result("ceiling", "", 24, rps=3000), Result("constant", "", 24, rps=2000)])
     assert clear == {"bottleneck": False, "reasons": [], "peak_share": None}
