@@ -208,6 +208,39 @@ def _selected_category(html: str) -> str:
     return match.group(1) if match else ""
 
 
+def check_status(response) -> None:  # noqa: ANN001 - either client's response
+    """Fail ``response`` unless it is a 200 (the health check: no page to check)."""
+    if response.status_code != 200:
+        response.failure(f"status {response.status_code}")
+    else:
+        response.success()
+
+
+class CpuWindow:
+    """This Locust process's CPU time between its test's start and stop, written as one JSON
+    file to ``directory`` (the benchmark runner's measure of the load generator: it counts the
+    load, not the seconds spent importing and forking before it). Every process of a
+    ``--processes`` run (master and workers) writes its own."""
+
+    def __init__(self, directory: str) -> None:
+        self.directory = directory
+        self.cpu = self.wall = 0.0
+
+    def start(self, **_kwargs: object) -> None:
+        self.cpu, self.wall = time.process_time(), time.monotonic()
+
+    def stop(self, **_kwargs: object) -> None:
+        record = {"cpu": time.process_time() - self.cpu, "start": self.wall, "stop": time.monotonic()}
+        with open(os.path.join(self.directory, f"locust-{os.getpid()}.json"), "w") as out:
+            json.dump(record, out)
+
+
+if os.environ.get("BENCH_CPU_DIR"):  # benchmark runs only
+    _cpu_window = CpuWindow(os.environ["BENCH_CPU_DIR"])
+    events.test_start.add_listener(_cpu_window.start)
+    events.test_stop.add_listener(_cpu_window.stop)
+
+
 if os.environ.get("BENCH_PATH"):  # only in benchmark runs; otherwise shoppers and staff
 
     class VariantUser(FastHttpUser):
@@ -221,16 +254,35 @@ if os.environ.get("BENCH_PATH"):  # only in benchmark runs; otherwise shoppers a
         path = os.environ.get("BENCH_PATH", "/api/v1/categories/{slug}/products/")
         page_size = int(os.environ.get("BENCH_PAGE_SIZE", "24"))
         max_items = int(os.environ.get("BENCH_MAX_ITEMS", page_size))  # the ceiling's page is fixed
+        # "page": answers are checked as listing pages; "status": a 200 (the health check)
+        check = os.environ.get("BENCH_CHECK", "page")
+        # Each user checks the first answer and every n-th after it in full; the others only by
+        # status (an error status is a failure either way). Parsing and checking a page cost
+        # Locust a third of its CPU per request on the cheapest pages, CPU the server on the
+        # same cores then lacks (the runner sets 10; 1 checks every answer).
+        check_every = max(1, int(os.environ.get("BENCH_CHECK_EVERY", "1")))
         # The runner names the slugs, so the measured run holds nothing but the variant's requests.
         categories: list[str] = os.environ.get("BENCH_SLUGS", "").split(",")
 
         def on_start(self) -> None:
-            if not any(VariantUser.categories):
+            if "{slug}" in self.path and not any(VariantUser.categories):
                 VariantUser.categories = category_slugs(self.client.get("/api/v1/categories/").json())
+
+        answers = 0
 
         @task
         def listing(self) -> None:
-            slug = random.choice(self.categories)
-            url = f"{self.path.format(slug=slug)}?page_size={self.page_size}"
-            with self.client.get(url, name=self.path.format(slug="[slug]"), catch_response=True) as r:
-                check_page(r, self.max_items)
+            if self.check == "status":
+                url, name = self.path, self.path
+            else:
+                url = f"{self.path.format(slug=random.choice(self.categories))}?page_size={self.page_size}"
+                name = self.path.format(slug="[slug]")
+            self.answers += 1
+            if (self.answers - 1) % self.check_every:
+                self.client.get(url, name=name)  # the client fails an error status by itself
+                return
+            with self.client.get(url, name=name, catch_response=True) as r:
+                if self.check == "status":
+                    check_status(r)
+                else:
+                    check_page(r, self.max_items)

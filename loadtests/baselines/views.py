@@ -10,6 +10,7 @@
 - seed-style: the public hybrid-model write-up: rows in one query, then one find_one per
   instance (1 + N round trips).
 - ours-uncached: the real listing (same selectors, renderer and JSON), without the cache.
+- limit_async and ours_uncached_async: limit and ours-uncached on the asyncio clients (ASGI).
 The real endpoint, with its cache, is /api/v1/categories/{slug}/products/.
 """
 
@@ -28,6 +29,8 @@ from catalog.api.params import parse_listing_query
 from catalog.api.views import listing_body, page_links, product_url_builder
 from catalog.models import Product
 from catalog.selectors import price_text
+from catalog_service.db import aio
+from catalog_service.documents.aio_client import get_async_collection
 from catalog_service.documents.client import get_collection
 from categories.models import Category
 from categories.selectors import category_tree
@@ -100,13 +103,29 @@ def limit(request: HttpRequest, slug: str) -> HttpResponse:
     with connections[router.db_for_read(Product)].cursor() as db:
         db.execute(LIMIT_SQL, [slug, size + 1, size + 1])
         rows = db.fetchall()
+    ids = [r[0] for r in rows[:size]]
+    docs = list(get_collection(Product).find({"_id": {"$in": ids}}, LIMIT_PROJECTION))
+    return _limit_page(request, size, rows, docs)
+
+
+async def limit_async(request: HttpRequest, slug: str) -> HttpResponse:
+    """As ``limit``, on the asyncio clients (the ASGI path): the same statement and find,
+    awaited, and the same page built from them."""
+    size = _page_size(request)
+    rows = await aio.fetchall(LIMIT_SQL, [slug, size + 1, size + 1])
+    ids = [r[0] for r in rows[:size]]
+    docs = await get_async_collection(Product).find({"_id": {"$in": ids}}, LIMIT_PROJECTION).to_list()
+    return _limit_page(request, size, rows, docs)
+
+
+def _limit_page(request: HttpRequest, size: int, rows: list[tuple], docs: list[dict]) -> HttpResponse:
+    """The page of ``limit`` and ``limit_async`` from the statement's rows and the found documents."""
     page = rows[:size]
-    docs = {d["_id"]: d for d in get_collection(Product).find({"_id": {"$in": [r[0] for r in page]}},
-                                                              LIMIT_PROJECTION)}  # fmt: skip
+    by_id = {d["_id"]: d for d in docs}
     base = f"{request.scheme}://{request.get_host()}"
     results = []
     for id_, sku, category, _created in page:
-        doc = docs.get(id_)
+        doc = by_id.get(id_)
         if doc is None:
             continue
         price = doc.get("price")

@@ -26,9 +26,15 @@ The parts, in the order a run uses them:
 - ``round_trips``: SQL queries and MongoDB round trips of one warm request per variant
   (measured in a child process, under Django);
 - ``probes``: plain HTTP against a server (the category tree, warm-up, deep pages);
-- ``locust_runs``: Locust driven headless, and its CSV read into results;
+- ``locust_runs``: Locust driven headless (forked into ``--processes``), and its CSV read into
+  results;
+- ``cpu``: the kernel's CPU accounting: the workers' CPU time per request, Locust's own share
+  of its cores;
 - ``rounds``: every variant in rounds of alternating order, averaged; the profiling pass;
+  ``progress``: "variant N of M" and the time left, as log lines;
 - ``profiling``: py-spy on the workers; ``describe``: the machine and MongoDB, for the report;
-- ``report``: the ratios, their targets, the regression guard, and the report files;
+- ``report``: the ratios on req/s and on CPU per request, their targets, the regression guard;
+  ``generator``: whether the load generator was the bottleneck;
+- ``output``: the report files, written by ``markdown`` (report.md) and ``plots`` (the PNGs);
 - ``run``: one whole run, from the databases to the report.
 """

@@ -9,6 +9,15 @@ from loadtests.bench.modes import GUARD_THRESHOLDS
 from loadtests.bench.plan import plan
 from loadtests.bench.run import run
 
+GUARD_HELP = {
+    "uncached": "fail when ours uncached ÷ limit (req/s) falls under this",
+    "cached": "fail when ours cached ÷ constant page (req/s) falls under this",
+    "cached-cpu": "fail when ours cached ÷ constant page (CPU per request) rises over this",
+    "asgi-healthz-cpu": "fail when ASGI ÷ WSGI /healthz (CPU per request) rises over this",
+    "asgi-cached-cpu": "fail when ASGI ÷ WSGI cached listing (CPU per request) rises over this",
+    "asgi-uncached-cpu": "fail when ASGI ÷ WSGI uncached listing (CPU per request) rises over this",
+}
+
 
 def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -35,10 +44,11 @@ def parser() -> argparse.ArgumentParser:
                         help="sample these variants (comma-separated) with py-spy")  # fmt: skip
     parser.add_argument("--stack-mongodb", action="store_true",
                         help="use the stack's MongoDB even when it is the file-backed stand-in")  # fmt: skip
-    parser.add_argument("--guard-uncached", type=float, default=GUARD_THRESHOLDS["uncached"],
-                        help="fail when ours uncached ÷ limit falls under this (0: off)")  # fmt: skip
-    parser.add_argument("--guard-cached", type=float, default=GUARD_THRESHOLDS["cached"],
-                        help="fail when ours cached ÷ constant page falls under this (0: off)")  # fmt: skip
+    parser.add_argument("--locust-processes", type=int, default=None,
+                        help="Locust's --processes in the measured windows (0: one process)")  # fmt: skip
+    for key, help_text in GUARD_HELP.items():
+        parser.add_argument(f"--guard-{key}", type=float, default=GUARD_THRESHOLDS[key],
+                            help=f"{help_text} (default {GUARD_THRESHOLDS[key]}; 0: off)")  # fmt: skip
     return parser
 
 

@@ -6,7 +6,7 @@ import argparse
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from loadtests.bench.modes import MODES, Mode
+from loadtests.bench.modes import GUARD_THRESHOLDS, MODES, Mode
 from loadtests.bench.paths import RESULTS
 from loadtests.bench.variants import variant_named
 
@@ -17,12 +17,17 @@ class Plan:
 
     mode_name: str
     mode: Mode
-    thresholds: dict[str, float]  # guarded ratio key -> minimum (empty: the guard is off)
+    thresholds: dict[str, float]  # guarded ratio key -> threshold (empty: the guard is off)
     database: str
     results_root: Path
     profile: tuple[str, ...]  # variants sampled with py-spy after the measured rounds
     profile_page_size: int | None
     stack_mongodb: bool
+
+
+def guard_option(key: str) -> str:
+    """The attribute argparse gives ``--guard-<key>`` (cli)."""
+    return "guard_" + key.replace("-", "_")
 
 
 def mode_name(args: argparse.Namespace) -> str:
@@ -40,9 +45,10 @@ def plan(args: argparse.Namespace) -> Plan:
         seconds=args.seconds or base.seconds,
         users=args.users or base.users,
         rounds=args.rounds or base.rounds,
+        locust_processes=base.locust_processes if args.locust_processes is None else args.locust_processes,
     )
     # The tiny mode proves the runner works (the test suite); its figures guard nothing.
-    thresholds = {} if args.tiny else {"uncached": args.guard_uncached, "cached": args.guard_cached}
+    thresholds = {} if args.tiny else {key: getattr(args, guard_option(key)) for key in GUARD_THRESHOLDS}
     profile = tuple(filter(None, args.profile.split(",")))
     for variant in profile:  # named before the run, not after its measured rounds
         try:

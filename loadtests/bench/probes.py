@@ -39,9 +39,9 @@ def all_slugs(base: str) -> list[str]:
 
 
 def warm_up_slugs(variant: Variant, slugs: Sequence[str]) -> list[str]:
-    """Every category for the cached variant (the cache filled, as a running service has it), a
-    few for the others (connections open)."""
-    return list(slugs if variant.name == "ours-cached" else slugs[:WARM_UP_SLUGS])
+    """Every category for the cached variants, on either interface (the cache filled, as a
+    running service has it), a few for the others (connections open)."""
+    return list(slugs if variant.name.endswith("-cached") else slugs[:WARM_UP_SLUGS])
 
 
 def warm_up(base: str, variant: Variant, slugs: Sequence[str], page_size: int) -> None:

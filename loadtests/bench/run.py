@@ -15,9 +15,10 @@ from loadtests.bench.environment import bench_environment
 from loadtests.bench.locust_runs import run_mix
 from loadtests.bench.log import log
 from loadtests.bench.modes import mix_seconds
+from loadtests.bench.output import write_report
 from loadtests.bench.plan import Plan
 from loadtests.bench.probes import all_slugs, deep_pages, root_slugs
-from loadtests.bench.report import guard_failures, write_report
+from loadtests.bench.report import guard_failures
 from loadtests.bench.rounds import measure, profile
 from loadtests.bench.servers import base_url, free_port, port_of, start_relay, start_server, stop
 from loadtests.bench.variants import variant_named
@@ -55,7 +56,8 @@ def run(plan: Plan) -> Path:
         roots = root_slugs(base)
         trips = round_trips.count(env, roots[0], mode.page_sizes)
         slugs = all_slugs(base)
-        results = measure(env, bases, mode, out, slugs, trips)
+        pids = {interface: master.pid for interface, master in masters.items()}
+        results = measure(env, bases, mode, out, slugs, trips, pids)
         # after the run, before anything else
         memory = {i: profiling.worker_memory_mb(m.pid) for i, m in masters.items()}
         for variant in plan.profile:
@@ -76,7 +78,7 @@ def run(plan: Plan) -> Path:
         "seeded_in_seconds": seeded_in, "machine": machine(), "mongodb": mongodb, "mix": mix,
         "mix_skipped": None if mode.mix else "not run in this mode (see MODES in loadtests/bench/modes.py).",
         "worker_memory_mb": memory["wsgi"], "asgi_worker_memory_mb": memory["asgi"],
-        "guard_thresholds": plan.thresholds,
+        "guard_thresholds": plan.thresholds, "locust_processes": mode.locust_processes,
     }  # fmt: skip
     measured = write_report(out, results, meta, deep)
     latest = plan.results_root / "latest"

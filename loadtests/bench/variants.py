@@ -14,18 +14,30 @@ class Variant:
     description: str = ""
     every_size: bool = True  # False: measured once, at the first page size (its page is fixed)
     interface: str = "wsgi"  # the server it runs on: gunicorn's sync workers, or uvicorn workers
+    # What Locust checks of each answer: "page" (a listing page's shape) or "status" (a 200)
+    check: str = "page"
 
 
 # Each ratio's two sides run one after the other, so drift in the machine's speed during the
 # run touches them alike.
 VARIANTS = (
     Variant("ceiling", "/bench/ceiling/{slug}/products/", 50, "a constant 50-item JSON page", False),
+    # The floor of a request on each interface: Django, the middleware and the server, no page.
+    Variant("healthz", "/healthz", None, "the health check: no page, no server", False, check="status"),
     Variant("naive", "/bench/naive/{slug}/products/", None, "lazy foreign key + one find_one per row"),
     Variant("seed-style", "/bench/seed-style/{slug}/products/", None, "one find_one per instance (write-up)"),
     Variant("limit", "/bench/limit/{slug}/products/", None, "by hand: 1 raw SQL query, 1 find, orjson"),
     Variant("ours-uncached", "/bench/ours-uncached/{slug}/products/", None, "the real listing, cache off"),
     Variant("constant", "/bench/constant/{slug}/products/", None, "a real page of this size, held in memory"),
     Variant("ours-cached", "/api/v1/categories/{slug}/products/", None, "the real endpoint, cache on"),
+    Variant("asgi-healthz", "/healthz", None, "the health check (uvicorn workers)", False, "asgi", "status"),
+    Variant(
+        "asgi-limit",
+        "/bench/limit/{slug}/products/",
+        None,
+        "by hand, async: 1 raw SQL query, 1 find, orjson (uvicorn workers)",
+        interface="asgi",
+    ),
     Variant(
         "asgi-uncached",
         "/bench/ours-uncached/{slug}/products/",

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from loadtests.bench import cli
-from loadtests.bench.report import RATIOS, Result, guard_failures, ratios
+from loadtests.bench.modes import LOCUST_PROCESSES
+from loadtests.bench.report import CPU, RATIOS, RPS, Result, guard_failures, ratios
 
 
 @pytest.mark.stack
@@ -15,12 +16,15 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     report = json.loads((out / "report.json").read_text())
     variants = [r["variant"] for r in report["results"]]
     assert variants == [
-        "ceiling", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached",
-        "asgi-uncached", "asgi-cached",
+        "ceiling", "healthz", "naive", "seed-style", "limit", "ours-uncached", "constant", "ours-cached",
+        "asgi-healthz", "asgi-limit", "asgi-uncached", "asgi-cached",
     ]  # fmt: skip
     for result in report["results"]:
         assert result["requests"] > 0 and result["failures"] == 0, result
         assert result["rps"] > 0 and result["ratio_to_ceiling"] > 0
+        # the workers' CPU per request, from the kernel: more than nothing, less than a second
+        assert 0 < result["cpu_us_per_request"] < 1_000_000, result
+        assert result["locust_cores"] >= 1 and 0 < result["locust_cpu_share"] <= 1.5, result
     by_name = {r["variant"]: r for r in report["results"]}
     assert by_name["naive"]["mongo_round_trips"] > 1  # one find_one per row
     assert by_name["ours-uncached"]["mongo_round_trips"] == 1
@@ -29,7 +33,13 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     assert by_name["ours-cached"]["sql_queries"] == {} and by_name["ours-cached"]["mongo_round_trips"] == 0
     assert sum(by_name["limit"]["sql_queries"].values()) == 1 and by_name["limit"]["mongo_round_trips"] == 1
     assert {r["name"] for r in report["ratios"]} == {spec.name for spec in RATIOS}
+    assert {r["measure"] for r in report["ratios"]} == {RPS, CPU}
     assert all(r["value"] > 0 for r in report["ratios"]), report["ratios"]
+    assert report["generator"]["processes"] == LOCUST_PROCESSES
+    assert isinstance(report["generator"]["bottleneck"], bool) and report["generator"]["peak_share"] > 0
+    assert by_name["asgi-limit"]["mongo_round_trips"] == 1
+    assert sum(by_name["asgi-limit"]["sql_queries"].values()) == 1
+    assert by_name["healthz"]["sql_queries"] == {} and by_name["asgi-healthz"]["mongo_round_trips"] == 0
     for workers in (report["worker_memory_mb"], report["asgi_worker_memory_mb"]):
         assert len(workers) == 2 and all(0 < mb < 1000 for mb in workers)
     assert by_name["asgi-uncached"]["mongo_round_trips"] == 1
@@ -46,6 +56,7 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     for name in (
         "report.md",
         "throughput.png",
+        "cpu.png",
         "latency.png",
         "deep_pages.png",
         "ceiling-24.html",
@@ -53,6 +64,9 @@ def test_the_runner_measures_every_variant_and_writes_the_report(tmp_path):
     ):
         assert (out / name).stat().st_size > 0
     assert (tmp_path / "latest" / "report.md").read_text() == (out / "report.md").read_text()
+    markdown = (out / "report.md").read_text()
+    assert "CPU µs / request" in markdown and "Locust CPU" in markdown
+    assert "bottleneck" in markdown or "set the pace" in markdown
 
 
 def test_ratios_are_taken_per_page_size_and_the_guard_names_the_one_that_fell_short():
@@ -66,7 +80,7 @@ def test_ratios_are_taken_per_page_size_and_the_guard_names_the_one_that_fell_sh
         }.items()
         for name, rps in figures.items()
     ]  # fmt: skip
-    measured = {(r.name, r.page_size): r for r in ratios(results)}
+    measured = {(r.name, r.page_size): r for r in ratios(results) if r.measure == RPS}
     assert measured["ours uncached ÷ limit", 24].value == 0.9 and measured["ours uncached ÷ limit", 24].met
     assert measured["ours cached ÷ constant page", 100].value == 0.7
     assert measured["ours cached ÷ constant page", 100].met is False  # target 0.85

@@ -80,6 +80,23 @@ def test_rounds_sum_counts_and_average_rates_and_latencies():
     assert averaged(rounds[:1]) == rounds[0]
 
 
+def test_rounds_take_cpu_per_request_and_locusts_share_from_their_sums():
+    # 0.05 s over 100 requests (500 µs each) and 0.26 s over 200 (1,300 µs): 1,033 µs a request
+    # over both, not the mean of the two rounds' figures (900).
+    rounds = [
+        Result("limit", "d", 24, requests=100, worker_cpu_seconds=0.05, locust_cpu_seconds=1.0,
+               locust_wall_seconds=2.0, locust_cores=2, locust_cpu_share=0.25),
+        Result("limit", "d", 24, requests=200, worker_cpu_seconds=0.26, locust_cpu_seconds=3.0,
+               locust_wall_seconds=2.0, locust_cores=2, locust_cpu_share=0.75),
+    ]  # fmt: skip
+    result = averaged(rounds)
+    assert (result.worker_cpu_seconds, result.cpu_us_per_request) == (0.31, 1033.3)
+    assert (result.locust_cpu_seconds, result.locust_wall_seconds, result.locust_cores) == (4.0, 4.0, 2)
+    assert result.locust_cpu_share == 0.5  # 4 s of CPU over 4 s on 2 cores
+    unmeasured = averaged([Result("limit", "d", 24, requests=10)])
+    assert unmeasured.cpu_us_per_request is None and unmeasured.locust_cpu_share is None
+
+
 def test_round_files_are_numbered_only_when_there_are_several():
     assert round_suffix(0, 1) == ""
     assert [round_suffix(n, 4) for n in range(4)] == ["-round1", "-round2", "-round3", "-round4"]
@@ -94,8 +111,18 @@ def test_locust_runs_headless_bounded_in_time_with_every_user_at_once(tmp_path):
                        "--loglevel WARNING")  # fmt: skip
 
 
+def test_locust_forks_into_processes_only_when_asked(tmp_path):
+    forked = locust_command(["VariantUser"], 50, 6, 5, "http://127.0.0.1:9", tmp_path / "x", processes=2)
+    assert forked[forked.index("--processes") + 1] == "2"
+    assert "--processes" not in locust_command(
+        ["VariantUser"], 50, 6, 5, "http://127.0.0.1:9", tmp_path / "x"
+    )
+
+
 def test_the_variant_user_is_pointed_at_the_variant_and_the_fixed_page_is_bounded():
     env = variant_environment({"KEEP": "1"}, variant_named("ceiling"), 24, ["a", "b"])
     assert env == {"KEEP": "1", "BENCH_PATH": "/bench/ceiling/{slug}/products/", "BENCH_PAGE_SIZE": "24",
-                   "BENCH_SLUGS": "a,b", "BENCH_MAX_ITEMS": "50"}  # fmt: skip
+                   "BENCH_SLUGS": "a,b", "BENCH_MAX_ITEMS": "50", "BENCH_CHECK": "page",
+                   "BENCH_CHECK_EVERY": "10"}  # fmt: skip
     assert "BENCH_MAX_ITEMS" not in variant_environment({}, variant_named("limit"), 100, ["a"])
+    assert variant_environment({}, variant_named("asgi-healthz"), 24, ["a"])["BENCH_CHECK"] == "status"

@@ -5,9 +5,10 @@ from pathlib import Path
 import pytest
 
 from loadtests.bench.cli import parser
-from loadtests.bench.modes import GUARD_THRESHOLDS, MODES, mix_seconds
+from loadtests.bench.modes import GUARD_THRESHOLDS, LOCUST_PROCESSES, MODES, mix_seconds
 from loadtests.bench.paths import RESULTS
 from loadtests.bench.plan import plan
+from loadtests.bench.report import CPU, GUARDED, RATIOS, RPS
 
 
 def planned(*argv: str):
@@ -45,9 +46,28 @@ def test_options_override_the_mode_and_keep_the_rest():
 
 
 def test_the_guard_uses_the_runners_thresholds_unless_told_and_zero_turns_a_ratio_off():
-    assert planned().thresholds == GUARD_THRESHOLDS == {"uncached": 0.7, "cached": 0.75}
-    assert planned("--guard-uncached", "0.9").thresholds == {"uncached": 0.9, "cached": 0.75}
-    assert planned("--guard-cached", "0").thresholds == {"uncached": 0.7}
+    assert planned().thresholds == GUARD_THRESHOLDS == {
+        "uncached": 0.7, "cached": 0.75, "cached-cpu": 1.25, "asgi-healthz-cpu": 1.4, "asgi-cached-cpu": 1.4,
+        "asgi-uncached-cpu": 1.2,
+    }  # fmt: skip
+    assert planned("--guard-uncached", "0.9").thresholds == {**GUARD_THRESHOLDS, "uncached": 0.9}
+    without_cached = {k: v for k, v in GUARD_THRESHOLDS.items() if k != "cached"}
+    assert planned("--guard-cached", "0").thresholds == without_cached
+    assert planned("--guard-cached-cpu", "1.1").thresholds["cached-cpu"] == 1.1
+    assert planned("--guard-asgi-uncached-cpu", "0").thresholds.keys() == GUARD_THRESHOLDS.keys() - {
+        "asgi-uncached-cpu"
+    }
+
+
+def test_every_guard_key_names_a_ratio_the_report_takes():
+    names = {(spec.name, measure) for spec in RATIOS for measure in (RPS, CPU)}
+    assert GUARDED.keys() == GUARD_THRESHOLDS.keys()
+    assert set(GUARDED.values()) <= names
+
+
+def test_locust_forks_into_processes_unless_told_otherwise():
+    assert planned().mode.locust_processes == planned("--tiny").mode.locust_processes == LOCUST_PROCESSES
+    assert planned("--locust-processes", "0").mode.locust_processes == 0
 
 
 def test_the_tiny_mode_guards_nothing_and_has_a_database_of_its_own():

@@ -73,4 +73,5 @@ def test_every_category_of_the_tree_is_listed_and_only_the_cached_variant_warms_
     slugs = flatten_slugs(tree)
     assert sorted(slugs) == ["a", "a1", "a1x", "b", "b1", "b2"]
     assert warm_up_slugs(variant_named("ours-cached"), slugs) == slugs
+    assert warm_up_slugs(variant_named("asgi-cached"), slugs) == slugs
     assert warm_up_slugs(variant_named("limit"), slugs) == slugs[:WARM_UP_SLUGS]
