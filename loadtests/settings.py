@@ -9,3 +9,5 @@ from catalog_service.settings import *  # noqa: F403
 INSTALLED_APPS = [*INSTALLED_APPS, "loadtests.baselines"]  # noqa: F405
 ROOT_URLCONF = "loadtests.urls"
 ASGI_URLCONF = "loadtests.urls_asgi"
+# The baselines are measured like the API: without the browser middleware, no thread hops.
+API_PATH_PREFIXES = (*API_PATH_PREFIXES, "/bench/")  # noqa: F405

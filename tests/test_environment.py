@@ -115,7 +115,7 @@ def test_throttle_admin_url_lockout_and_logging_settings():
     assert (env.api_throttle_rate, env.api_throttle_fail_open) == ("600/min", True)
     assert env.admin_url == "admin/"
     assert (env.axes_failure_limit, env.axes_cooloff_minutes) == (5, 15)
-    assert (env.log_level, env.log_format) == ("INFO", "json")
+    assert (env.log_level, env.log_format) == ("INFO", "auto")
     env = environment.load({
         **BASE, "API_THROTTLE_RATE": "", "API_THROTTLE_FAIL_OPEN": "false", "DJANGO_ADMIN_URL": "staff/desk/",
         "LOG_LEVEL": "warning", "LOG_FORMAT": "TEXT",
