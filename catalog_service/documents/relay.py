@@ -166,9 +166,14 @@ def _apply(
         limit_rejections = dead_letter_after()
         applied, failed = [], []
         for record in records:
-            failure = failed_objects.get((record.model_label, record.object_id))
+            key = (record.model_label, record.object_id)
+            failure = failed_objects.get(key)
             if failure is None:
                 applied.append(record.pk)
+                continue
+            if failure.rejected and record is not newest[key]:
+                # Only the newest was written and refused; the older ones stay due, so the next
+                # pass applies the last version MongoDB takes.
                 continue
             # Backoff per record: the others of the batch are applied meanwhile.
             record.attempts += 1
