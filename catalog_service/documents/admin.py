@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 
 from catalog_service.documents.models import OutboxRecord
@@ -36,7 +36,7 @@ class OutboxRecordAdmin(admin.ModelAdmin):
     )  # fmt: skip
     list_filter = (OutboxStateFilter, "model_label", "operation")
     search_fields = ("=object_id",)
-    ordering = ("-dead_lettered_at", "-id")
+    ordering = (F("dead_lettered_at").desc(nulls_last=True), "-id")  # dead letters first
     actions = ("requeue_dead_letters",)
 
     @admin.display(description="last error")
