@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from bson.decimal128 import Decimal128
+from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Product
@@ -109,8 +110,6 @@ def open_change_form(client, product):
 def test_the_second_of_two_editors_gets_a_conflict_and_loses_nothing_by_reloading(
     client, django_user_model, products_collection
 ):
-    from django.test import Client
-
     product = make_products(1, attributes={"colour": "red"})[0]
     first, second = client, Client()
     first.force_login(django_user_model.objects.create_superuser("ann", "ann@example.com", "pw"))

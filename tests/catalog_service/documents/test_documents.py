@@ -4,12 +4,14 @@ from decimal import Decimal
 
 import pytest
 from bson.decimal128 import Decimal128
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.serializers import ProductSerializer
+from catalog_service.documents.fields import validate_attributes
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.relay import mongo_operation, write_batch
 from categories.models import Category
@@ -231,23 +233,15 @@ def test_bulk_create_in_a_fresh_unit_of_work_writes_to_the_primary(products_coll
     ],
 )
 def test_attribute_values_bson_or_the_index_cannot_hold_are_refused(attributes, message):
-    from django.core.exceptions import ValidationError
-
-    from catalog_service.documents.fields import validate_attributes
-
     with pytest.raises(ValidationError, match=message):
         validate_attributes(attributes)
 
 
 def test_attribute_values_at_the_limits_are_accepted():
-    from catalog_service.documents.fields import validate_attributes
-
     validate_attributes({"max": 2**63 - 1, "min": -(2**63), "on": True, "note": "é" * 497, "r": 1.5})
 
 
 def test_a_document_over_the_size_limit_is_refused(settings):
-    from django.core.exceptions import ValidationError
-
     settings.DOCUMENT_MAX_BYTES = 4096
     product = Product(sku="BIG", name="Big", description="x" * 3000)
     product.clean()  # fits
