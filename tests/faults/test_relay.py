@@ -21,7 +21,7 @@ from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.reconcile import reconcile
 from catalog_service.documents.relay import apply_pending
 from tests.catalog_service.documents.test_relay import make_pending
-from tests.conftest import wait_for
+from tests.conftest import wait_for, wait_for_replicas
 from tests.factories import make_products
 from tests.faults.conftest import manage, read_line
 
@@ -208,7 +208,9 @@ def test_a_record_mongodb_cannot_take_is_backed_off_then_dead_lettered_and_the_r
     assert "OverflowError" in report
     assert "stale: 0" in report and "missing: 0" in report
 
-    # Admin shows it: on the product, in the products filter, and in the outbox's own list.
+    # Admin shows it: on the product, in the products filter, and in the outbox's own list (the
+    # lists read a replica).
+    wait_for_replicas()
     page = staff_client.get(reverse("admin:catalog_product_change", args=[ids[2]])).content.decode()
     assert "Dead-lettered" in page and "OverflowError" in page
     assert (
