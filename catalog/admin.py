@@ -18,25 +18,48 @@ from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.reconcile import dead_lettered
 
 SEARCH_LIMIT = 1000
+# The versions of the products this session opened, for a post without the form's hidden field.
+OPENED_VERSIONS = "catalog_product_versions"
+OPENED_VERSIONS_KEPT = 50
+
+
+def remember_opened(request: HttpRequest, product: Product) -> None:
+    """Note in the session the version of ``product`` this editor now sees."""
+    opened = dict(request.session.get(OPENED_VERSIONS, {}))
+    key = str(product.pk)
+    if opened.get(key) == product.version:
+        return  # unchanged: no session write
+    opened.pop(key, None)
+    opened[key] = product.version
+    request.session[OPENED_VERSIONS] = dict(list(opened.items())[-OPENED_VERSIONS_KEPT:])
 
 
 class ProductForm(forms.ModelForm):
     """The product form, with the version the editor opened: a save is refused (a form error,
-    nothing written) when someone else saved the product since."""
+    nothing written) when someone else saved the product since.
+
+    The version comes from the form's hidden field or, for a client that posts without it, from
+    the version this session last opened (``opened_version``, set by the admin)."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    opened_version: int | None = None
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if self.instance.pk is not None:
-            self.fields["expected_version"].required = True
             self.fields["expected_version"].initial = self.instance.version
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
-        expected = cleaned.get("expected_version")
-        if self.instance.pk is None or expected is None:
+        if self.instance.pk is None or "expected_version" in self.errors:
             return cleaned
+        expected = cleaned.get("expected_version") or self.opened_version
+        if expected is None:
+            raise ValidationError(
+                {"expected_version": "The version you opened is unknown: reload the page, then save."},
+                code="version_unknown",
+            )
+        cleaned["expected_version"] = expected
         using = router.db_for_write(Product, instance=self.instance)
         query = Product.objects.using(using).filter(pk=self.instance.pk).values_list("version", flat=True)
         # Admin validates and saves in one transaction: the lock holds the row until the save,
@@ -115,12 +138,24 @@ class ProductAdmin(admin.ModelAdmin):
             obj = super().get_object(request, object_id, from_field)
         if obj is not None:
             load_documents_or_recorded(Product, [obj])
+            if request.method == "GET":
+                remember_opened(request, obj)
         return obj
+
+    def get_form(
+        self, request: HttpRequest, obj: Product | None = None, change: bool = False, **kwargs: Any
+    ) -> type[forms.ModelForm]:
+        form = super().get_form(request, obj, change, **kwargs)
+        if obj is None:
+            return form
+        opened = request.session.get(OPENED_VERSIONS, {}).get(str(obj.pk))
+        return type(form.__name__, (form,), {"opened_version": opened})
 
     def save_model(self, request: HttpRequest, obj: Product, form: forms.ModelForm, change: bool) -> None:
         # The form checked the version under the row's lock; the save checks it again for a form
         # validated outside a transaction.
         obj.save(expected_version=form.cleaned_data.get("expected_version") if change else None)
+        remember_opened(request, obj)  # this editor's own save is the version they now have
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet, search_term: str

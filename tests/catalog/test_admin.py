@@ -151,11 +151,25 @@ def test_the_second_of_two_editors_gets_a_conflict_and_loses_nothing_by_reloadin
     assert OutboxRecord.objects.get(object_id=product.pk, version=3).changed_fields == ["price"]
 
 
-def test_a_change_form_without_the_version_is_refused(staff_client, products_collection):
+def test_a_post_without_the_hidden_version_uses_the_version_this_session_opened(
+    client, django_user_model, products_collection
+):
+    """A client that posts only the visible fields is held to the version it opened."""
     product = make_products(1)[0]
-    form = open_change_form(staff_client, product)
+    first, second, stranger = client, Client(), Client()
+    for browser, name in ((first, "ann"), (second, "bob"), (stranger, "cy")):
+        browser.force_login(django_user_model.objects.create_superuser(name, f"{name}@example.com", "pw"))
+    change = reverse("admin:catalog_product_change", args=[product.pk])
+    form = open_change_form(first, product)
     del form["expected_version"]
-    response = staff_client.post(reverse("admin:catalog_product_change", args=[product.pk]), form)
+    open_change_form(second, product)
+    assert second.post(change, {**form, "name": "Bob's"}).status_code == 302
+    response = first.post(change, {**form, "name": "Ann's"})
     assert response.status_code == 200
+    assert "Conflict" in str(response.context["adminform"].form.non_field_errors())
+    response = stranger.post(change, {**form, "name": "Cy's"})  # never opened it
     assert "expected_version" in response.context["adminform"].form.errors
-    assert products_collection.find_one({"_id": product.pk})["version"] == 1
+    assert products_collection.find_one({"_id": product.pk})["name"] == "Bob's"
+    assert (
+        second.post(change, {**form, "name": "Bob's", "price": "5.00"}).status_code == 302
+    )  # after his own save
