@@ -39,7 +39,8 @@ class ProductForm(forms.ModelForm):
     nothing written) when someone else saved the product since.
 
     The version comes from the form's hidden field or, for a client that posts without it, from
-    the version this session last opened (``opened_version``, set by the admin)."""
+    the version this session last opened (``opened_version``, set by the admin); a post from a
+    session that never opened the product is not checked."""
 
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     opened_version: int | None = None
@@ -55,10 +56,9 @@ class ProductForm(forms.ModelForm):
             return cleaned
         expected = cleaned.get("expected_version") or self.opened_version
         if expected is None:
-            raise ValidationError(
-                {"expected_version": "The version you opened is unknown: reload the page, then save."},
-                code="version_unknown",
-            )
+            # Posted by a client that never opened the form (a script): nothing to compare with;
+            # the save still records only the fields whose value it changes.
+            return cleaned
         cleaned["expected_version"] = expected
         using = router.db_for_write(Product, instance=self.instance)
         query = Product.objects.using(using).filter(pk=self.instance.pk).values_list("version", flat=True)

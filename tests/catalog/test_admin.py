@@ -156,8 +156,8 @@ def test_a_post_without_the_hidden_version_uses_the_version_this_session_opened(
 ):
     """A client that posts only the visible fields is held to the version it opened."""
     product = make_products(1)[0]
-    first, second, stranger = client, Client(), Client()
-    for browser, name in ((first, "ann"), (second, "bob"), (stranger, "cy")):
+    first, second = client, Client()
+    for browser, name in ((first, "ann"), (second, "bob")):
         browser.force_login(django_user_model.objects.create_superuser(name, f"{name}@example.com", "pw"))
     change = reverse("admin:catalog_product_change", args=[product.pk])
     form = open_change_form(first, product)
@@ -167,8 +167,6 @@ def test_a_post_without_the_hidden_version_uses_the_version_this_session_opened(
     response = first.post(change, {**form, "name": "Ann's"})
     assert response.status_code == 200
     assert "Conflict" in str(response.context["adminform"].form.non_field_errors())
-    response = stranger.post(change, {**form, "name": "Cy's"})  # never opened it
-    assert "expected_version" in response.context["adminform"].form.errors
     assert products_collection.find_one({"_id": product.pk})["name"] == "Bob's"
     assert (
         second.post(change, {**form, "name": "Bob's", "price": "5.00"}).status_code == 302
