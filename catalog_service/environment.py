@@ -425,6 +425,16 @@ class Environment:
     mongodb_database: str = variable(
         "MONGODB_DATABASE", "catalog", parse_mongodb_database, "The MongoDB database's name.", group=MONGODB
     )
+    document_max_bytes: int = variable(
+        "DOCUMENT_MAX_BYTES", "524288", partial(parse_count, minimum=1024),
+        "Largest product document validation accepts, in BSON bytes (MongoDB's own limit, 16 MiB, caps it).",
+        group=MONGODB,
+    )  # fmt: skip
+    outbox_dead_letter_after: int = variable(
+        "OUTBOX_DEAD_LETTER_AFTER", "5", partial(parse_count, minimum=1),
+        "Rejections by MongoDB after which the relay dead-letters an outbox record and goes on.",
+        group=MONGODB,
+    )  # fmt: skip
 
     # Redis and the response cache
     redis_url: str = variable(

@@ -146,6 +146,10 @@ MONGODB = {
     # Bounds every operation (pymongo's client-side operation timeout, timeoutMS).
     "OPERATION_TIMEOUT_MS": 3000,
 }
+# Validation refuses a document larger than this (catalog_service/documents/limits.py).
+DOCUMENT_MAX_BYTES = ENV.document_max_bytes
+# The relay dead-letters a record MongoDB rejected this many times, and applies the rest.
+OUTBOX_DEAD_LETTER_AFTER = ENV.outbox_dead_letter_after
 
 CACHES = {
     "default": {

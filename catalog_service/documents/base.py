@@ -5,14 +5,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, ClassVar
 
+from bson.errors import InvalidDocument
+from django.core.exceptions import ValidationError
 from django.db import models, router, transaction
 from django.db.models.signals import class_prepared, post_delete
 from django.dispatch import receiver
 
+from catalog_service.documents.codec import instance_to_json, json_to_document
+from catalog_service.documents.limits import bson_size, document_max_bytes
 from catalog_service.documents.outbox import record_deletes, record_upserts
 from catalog_service.documents.queryset import DocumentManager
 from catalog_service.documents.registry import document_fields
 from catalog_service.documents.state import reset_document_state
+
+
+class VersionConflict(Exception):
+    """A save expected the row at one version and found another: someone saved in between."""
+
+    def __init__(self, instance: models.Model, expected: int, current: int | None) -> None:
+        super().__init__(f"{instance!r} is at version {current}, not {expected}: saved by someone else")
+        self.expected, self.current = expected, current
 
 
 class DocumentModel(models.Model):
@@ -39,10 +51,15 @@ class DocumentModel(models.Model):
         *args: Any,
         using: str | None = None,
         update_fields: Iterable[str] | None = None,
+        expected_version: int | None = None,
         **kwargs: Any,
     ) -> None:
         """Save the row and record the document in the outbox, in one transaction; the
-        document reaches MongoDB right after commit."""
+        document reaches MongoDB right after commit.
+
+        With ``expected_version`` (optimistic concurrency), raise ``VersionConflict`` and save
+        nothing unless the row is still at that version.
+        """
         using = using or router.db_for_write(type(self), instance=self)
         names = document_fields(type(self))
         if update_fields is not None:
@@ -61,9 +78,25 @@ class DocumentModel(models.Model):
                     .values_list("version", flat=True)
                     .first()
                 )
+                if expected_version is not None and current != expected_version:
+                    raise VersionConflict(self, expected_version, current)
                 self.version = (current or 0) + 1
             super().save(*args, using=using, update_fields=update_fields, **kwargs)
             record_upserts(type(self), [self], using=using, created=created)
+
+    def clean(self) -> None:
+        """Check that the document fits the document size limit (``DOCUMENT_MAX_BYTES``).
+        Subclasses that override ``clean`` call this one."""
+        super().clean()
+        try:
+            size = bson_size(json_to_document(type(self), instance_to_json(self)))
+        except (OverflowError, InvalidDocument, ValueError, TypeError) as exc:  # field validation says which
+            raise ValidationError(f"The document cannot be stored: {exc}") from exc
+        if size > document_max_bytes():
+            raise ValidationError(
+                f"The document is {size} bytes; at most {document_max_bytes()} are allowed "
+                "(shorten the description, attributes or images)."
+            )
 
     def refresh_from_db(
         self, using: str | None = None, fields: Iterable[str] | None = None, **kwargs: Any

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from catalog_service.documents.registry import document_fields
+from catalog_service.documents.registry import DocumentField, document_fields
+from catalog_service.documents.state import document_state
 
 
 def mirror_fields(model: type[models.Model]) -> tuple[str, ...]:
@@ -44,3 +47,30 @@ def json_to_document(model: type[models.Model], doc: dict[str, Any]) -> dict[str
         else:
             out[name] = value
     return out
+
+
+def canonical_json(field: DocumentField, value: Any) -> str:
+    """Return ``value`` as canonical JSON text, for comparing a value with the one loaded (sorted
+    keys; ``true`` and ``1`` differ, as they do in the document)."""
+    return json.dumps(field.to_json(value), sort_keys=True, cls=DjangoJSONEncoder)
+
+
+def remember_loaded(instance: models.Model, name: str, value: Any) -> None:
+    """Note ``value`` as the stored value of document field ``name`` (loaded or just saved)."""
+    document_state(instance).loaded[name] = canonical_json(document_fields(type(instance))[name], value)
+
+
+def changed_document_fields(instance: models.Model) -> set[str]:
+    """Return the document fields whose value differs from the one loaded or last saved: those
+    assigned without a known stored value, and those (assigned or changed in place) that differ."""
+    state = document_state(instance)
+    changed = set()
+    for name, field in document_fields(type(instance)).items():
+        if name not in state.values:
+            continue
+        if name not in state.loaded:
+            if name in state.changed:
+                changed.add(name)
+        elif canonical_json(field, state.values[name]) != state.loaded[name]:
+            changed.add(name)
+    return changed

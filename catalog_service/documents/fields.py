@@ -10,6 +10,7 @@ The field classes are the top of the package's stack: the descriptor loads docum
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, URLValidator
 from django.db import models
 
+from catalog_service.documents.limits import INT64_MAX, INT64_MIN, MAX_INDEXED_BYTES
 from catalog_service.documents.loading import load_documents
 from catalog_service.documents.state import document_state
 
@@ -118,16 +120,33 @@ class DocumentDecimalField(DocumentFieldMixin, models.DecimalField):
 _SCALARS = (str, int, float, bool)
 
 
+def _scalar_error(key: str, item: Any) -> str | None:
+    """Return why ``item`` cannot be stored and indexed as attribute ``key``'s value, or None."""
+    if not isinstance(item, _SCALARS):
+        return f"Attribute {key!r} must be text, a number, a boolean, or a list of those."
+    if isinstance(item, int) and not isinstance(item, bool) and not INT64_MIN <= item <= INT64_MAX:
+        return f"Attribute {key!r}: integers must lie between -2**63 and 2**63 - 1 (64-bit)."
+    if isinstance(item, float) and not math.isfinite(item):
+        return f"Attribute {key!r}: numbers must be finite."
+    if isinstance(item, str) and len(key.encode()) + len(item.encode()) > MAX_INDEXED_BYTES:
+        return f"Attribute {key!r}: name and text together must be at most {MAX_INDEXED_BYTES} bytes."
+    return None
+
+
 def validate_attributes(value: Any) -> None:
-    """Accept a mapping of text to text, number, boolean, or a list of those."""
+    """Accept a mapping of text to text, number, boolean, or a list of those, within what BSON
+    and the attributes' wildcard index hold (64-bit integers, finite numbers, short texts)."""
     if not isinstance(value, Mapping):
         raise ValidationError("Attributes must be an object mapping names to values.")
     for key, item in value.items():
         if not isinstance(key, str) or not key or key.startswith("$") or "." in key:
             raise ValidationError(f"Attribute name {key!r} is not allowed (no '$' prefix or '.').")
-        items = item if isinstance(item, list) else [item]
-        if not all(isinstance(i, _SCALARS) for i in items):
-            raise ValidationError(f"Attribute {key!r} must be text, a number, a boolean, or a list of those.")
+        if len(key.encode()) > MAX_INDEXED_BYTES:
+            raise ValidationError(f"Attribute names must be at most {MAX_INDEXED_BYTES} bytes.")
+        for i in item if isinstance(item, list) else [item]:
+            error = _scalar_error(key, i)
+            if error is not None:
+                raise ValidationError(error)
 
 
 def validate_url_list(value: Any) -> None:

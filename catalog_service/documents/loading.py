@@ -8,6 +8,7 @@ from django.db import models, router
 from pymongo.errors import PyMongoError
 
 from catalog_service.documents.client import get_collection
+from catalog_service.documents.codec import remember_loaded
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.outbox import latest_documents
 from catalog_service.documents.registry import document_fields
@@ -38,12 +39,10 @@ def load_documents(
         doc = found.get(obj.pk, {})
         for name in missing:
             state.fetched.add(name)
-            if name in state.changed:
-                continue
-            if name in doc:
-                state.values[name] = fields[name].from_document(doc[name])
-            else:
-                state.values[name] = fields[name].get_default()
+            stored = fields[name].from_document(doc[name]) if name in doc else fields[name].get_default()
+            remember_loaded(obj, name, stored)
+            if name not in state.changed:  # a value assigned but not saved is kept
+                state.values[name] = stored
 
 
 def load_documents_or_recorded(model: type[models.Model], instances: Sequence[models.Model]) -> None:
@@ -70,5 +69,7 @@ def load_documents_or_recorded(model: type[models.Model], instances: Sequence[mo
         doc = recorded[obj.pk]
         for name, field in fields.items():
             state.fetched.add(name)
+            stored = field.from_json(doc[name]) if name in doc else field.get_default()
+            remember_loaded(obj, name, stored)
             if name not in state.changed:
-                state.values[name] = field.from_json(doc[name]) if name in doc else field.get_default()
+                state.values[name] = stored

@@ -9,9 +9,15 @@ from django.utils import timezone
 class OutboxRecord(models.Model):
     """One version of one object's document, to be applied to MongoDB.
 
-    ``document`` is the whole document as of ``version`` (merged under the row's lock), so
-    the newest record alone restores the document; the relay keeps it after applying it as
-    the base for the next change and for reconciliation, and deletes older ones.
+    ``document`` is the whole document as of ``version`` (the fields this write changed,
+    named in ``changed_fields``, over the newest recorded document, merged under the row's
+    lock), so the newest record alone restores the document; the relay keeps it after applying
+    it as the base for the next change and for reconciliation, and deletes older ones.
+
+    A record MongoDB (or BSON encoding) rejects is retried with backoff; after
+    ``OUTBOX_DEAD_LETTER_AFTER`` rejections it is dead-lettered (``dead_lettered_at``): the relay
+    leaves it and applies the rest, and ``reconcile_documents`` and Admin show it. An outage
+    (MongoDB unreachable) only backs off: it says nothing about the record.
     """
 
     UPSERT = "upsert"
@@ -27,6 +33,10 @@ class OutboxRecord(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     applied_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True, default="")
+    # db_default: the previous release inserts records without naming the new columns.
+    rejections = models.PositiveIntegerField(default=0, db_default=0)
+    dead_lettered_at = models.DateTimeField(null=True, blank=True)
+    changed_fields = models.JSONField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -44,3 +54,10 @@ class OutboxRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model_label}#{self.object_id} v{self.version} {self.operation}"
+
+    @property
+    def state(self) -> str:
+        """``applied``, ``dead-lettered`` or ``pending``."""
+        if self.applied_at is not None:
+            return "applied"
+        return "dead-lettered" if self.dead_lettered_at is not None else "pending"

@@ -10,7 +10,7 @@ from typing import Any
 from django.db import connections, models, transaction
 from pymongo.errors import PyMongoError
 
-from catalog_service.documents.codec import instance_to_json
+from catalog_service.documents.codec import changed_document_fields, instance_to_json, remember_loaded
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.registry import document_fields
 from catalog_service.documents.relay import apply_objects
@@ -22,10 +22,19 @@ log = logging.getLogger(__name__)
 def latest_documents(
     model: type[models.Model], ids: Iterable[int], *, using: str
 ) -> dict[int, dict[str, Any]]:
-    """Return object id -> the newest recorded document of each of ``ids`` that has one."""
+    """Return object id -> the newest recorded document of each of ``ids`` that has one.
+
+    Dead-lettered records are left out: MongoDB never took them, so the next write builds on
+    the newest document that can be applied (and supersedes the rejected one).
+    """
     rows = (
         OutboxRecord.objects.using(using)
-        .filter(model_label=model._meta.label, object_id__in=list(ids), operation=OutboxRecord.UPSERT)
+        .filter(
+            model_label=model._meta.label,
+            object_id__in=list(ids),
+            operation=OutboxRecord.UPSERT,
+            dead_lettered_at__isnull=True,
+        )
         .order_by("object_id", "-version")
         .distinct("object_id")
         .values_list("object_id", "document")
@@ -53,9 +62,10 @@ def record_upserts(
 ) -> list[OutboxRecord]:
     """Record the documents of saved ``instances`` (each at its current ``version``).
 
-    A created instance records all its document values. An updated one records its changed
-    values over the newest recorded document, read under the row lock the caller holds, so two
-    editors who change different fields both keep their change. With ``apply=False`` the
+    A created instance records all its document values. An updated one records only the values
+    that differ from those it loaded (``changed_document_fields``; a form assigns every field)
+    over the newest recorded document, read under the row lock the caller holds, so two writers
+    who change different fields both keep their change. With ``apply=False`` the
     caller writes the documents itself (the relay applies whatever it does not). Returns
     the records.
     """
@@ -66,8 +76,10 @@ def record_upserts(
         state = document_state(obj)
         if created or obj.pk not in bases:
             doc = _full_document(obj)
+            changed = sorted(name for name in fields if name in doc)
         else:
-            doc = {**bases[obj.pk], **instance_to_json(obj, names=state.changed)}
+            changed = sorted(changed_document_fields(obj))
+            doc = {**bases[obj.pk], **instance_to_json(obj, names=set(changed))}
         records.append(
             OutboxRecord(
                 model_label=model._meta.label,
@@ -75,6 +87,7 @@ def record_upserts(
                 version=obj.version,
                 operation=OutboxRecord.UPSERT,
                 document=doc,
+                changed_fields=changed,
             )
         )
         # The saving instance sees the saved document at once, without reading MongoDB.
@@ -82,6 +95,7 @@ def record_upserts(
             if name in doc:
                 state.values[name] = field.from_json(doc[name])
                 state.fetched.add(name)
+                remember_loaded(obj, name, state.values[name])
         state.changed.clear()
     OutboxRecord.objects.using(using).bulk_create(records)
     if apply:

@@ -4,7 +4,9 @@ Both sides are walked in primary-key order, in batches: rows against the documen
 ids (missing and stale documents), then documents against the rows of their ids (orphans).
 A document is stale when its version differs from the row's, or when its content differs
 from the newest recorded outbox document with the row's mirrored columns. Objects with
-outbox records still pending are in flight, not drift: the relay owns them.
+outbox records still pending are in flight, not drift: the relay owns them. Objects with a
+dead-lettered record (one the relay gave up on) are reported apart and count as drift: only a
+person can tell what the rejected change should have been.
 
 Repairs are compare-and-set on what was observed (insert for a missing document, replace or
 delete only while the document still has the version seen), so a save that lands meanwhile
@@ -14,7 +16,7 @@ is never overwritten.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -45,12 +47,14 @@ class ReconcileReport:
     stale: list[int] = field(default_factory=list)
     orphaned: list[int] = field(default_factory=list)
     pending: list[int] = field(default_factory=list)
+    #: object id -> the error of its newest dead-lettered record
+    dead_lettered: dict[int, str] = field(default_factory=dict)
     unrepairable: list[int] = field(default_factory=list)
     repaired: int = 0
 
     @property
     def drift(self) -> int:
-        return len(self.missing) + len(self.stale) + len(self.orphaned)
+        return len(self.missing) + len(self.stale) + len(self.orphaned) + len(self.dead_lettered)
 
 
 def reconcile(
@@ -67,8 +71,10 @@ def reconcile(
     report = ReconcileReport(model._meta.label)
     started = timezone.now()
     collection = get_collection(model)
+    report.dead_lettered = dead_lettered(model, using=using)
     pending = _pending_ids(model, using=using)
     report.pending = sorted(pending)
+    pending |= set(report.dead_lettered)  # neither is compared nor repaired
     mirrors = mirror_fields(model)
 
     for rows in _row_batches(model, batch_size, using=using):
@@ -117,9 +123,25 @@ def reconcile(
 def _pending_ids(model: type[models.Model], *, using: str) -> set[int]:
     return set(
         OutboxRecord.objects.using(using)
-        .filter(model_label=model._meta.label, applied_at__isnull=True)
+        .filter(model_label=model._meta.label, applied_at__isnull=True, dead_lettered_at__isnull=True)
         .values_list("object_id", flat=True)
     )
+
+
+def dead_lettered(
+    model: type[models.Model], ids: Iterable[int] | None = None, *, using: str = PRIMARY_ALIAS
+) -> dict[int, str]:
+    """Return object id -> the last error of its newest dead-lettered record, in id order (of
+    ``ids`` only, when given)."""
+    records = OutboxRecord.objects.using(using).filter(
+        model_label=model._meta.label, dead_lettered_at__isnull=False
+    )
+    if ids is not None:
+        records = records.filter(object_id__in=list(ids))
+    rows = (
+        records.order_by("object_id", "-version").distinct("object_id").values_list("object_id", "last_error")
+    )
+    return dict(rows)
 
 
 def _recorded_since(model: type[models.Model], since: datetime.datetime, *, using: str) -> set[int]:

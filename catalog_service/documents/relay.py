@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.apps import apps
+from django.conf import settings
 from django.db import connections, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from pymongo import DeleteOne, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError
@@ -17,6 +18,7 @@ from pymongo.errors import BulkWriteError, PyMongoError
 from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.documents.client import get_collection
 from catalog_service.documents.codec import json_to_document
+from catalog_service.documents.limits import BSON_MAX_BYTES, bson_size
 from catalog_service.documents.models import OutboxRecord
 
 log = logging.getLogger(__name__)
@@ -24,12 +26,28 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500
 MAX_BACKOFF_SECONDS = 300
 DUPLICATE_KEY = 11000
+DEFAULT_DEAD_LETTER_AFTER = 5
+
+
+def dead_letter_after() -> int:
+    """Return how many rejections dead-letter a record (the ``OUTBOX_DEAD_LETTER_AFTER`` setting)."""
+    return int(getattr(settings, "OUTBOX_DEAD_LETTER_AFTER", DEFAULT_DEAD_LETTER_AFTER))
+
+
+@dataclass(frozen=True)
+class Failure:
+    """Why an object's write failed. ``rejected``: this record itself was refused (it cannot be
+    encoded, or MongoDB answered with an error for it), as opposed to MongoDB being unreachable."""
+
+    error: str
+    rejected: bool
 
 
 @dataclass
 class RelayResult:
     applied: int = 0
-    failed: int = 0
+    failed: int = 0  # dead-lettered ones included
+    dead_lettered: int = 0
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -50,10 +68,28 @@ def mongo_operation(model: type, record: OutboxRecord) -> UpdateOne | DeleteOne:
     """
     if record.operation == OutboxRecord.DELETE:
         return DeleteOne({"_id": record.object_id})
-    body = {**json_to_document(model, record.document), "version": record.version}
+    return _guarded_upsert(record, _upsert_body(model, record))
+
+
+def _upsert_body(model: type, record: OutboxRecord) -> dict:
+    return {**json_to_document(model, record.document), "version": record.version}
+
+
+def _guarded_upsert(record: OutboxRecord, body: dict) -> UpdateOne:
     return UpdateOne(
         {"_id": record.object_id, "version": {"$lt": record.version}}, {"$set": body}, upsert=True
     )
+
+
+def _checked_operation(model: type, record: OutboxRecord) -> UpdateOne | DeleteOne:
+    """``mongo_operation``, after checking that BSON can hold the document (raises otherwise)."""
+    if record.operation == OutboxRecord.DELETE:
+        return mongo_operation(model, record)
+    body = _upsert_body(model, record)
+    size = bson_size(body)  # raises OverflowError or InvalidDocument for what BSON cannot hold
+    if size > BSON_MAX_BYTES:
+        raise ValueError(f"the document is {size} bytes, over BSON's limit of {BSON_MAX_BYTES}")
+    return _guarded_upsert(record, body)
 
 
 def apply_objects(model_label: str, object_ids: Iterable[int], *, using: str = PRIMARY_ALIAS) -> RelayResult:
@@ -68,6 +104,7 @@ def apply_objects(model_label: str, object_ids: Iterable[int], *, using: str = P
                 result = _apply(condition, using=using)
                 total.applied += result.applied
                 total.failed += result.failed
+                total.dead_lettered += result.dead_lettered
                 total.errors += result.errors
                 if result.failed or result.claimed < BATCH_SIZE:
                     break
@@ -97,7 +134,7 @@ def _apply(
         records = list(
             OutboxRecord.objects.using(using)
             .select_for_update(skip_locked=True)
-            .filter(condition, applied_at__isnull=True)
+            .filter(condition, applied_at__isnull=True, dead_lettered_at__isnull=True)
             .order_by("id")[:limit]
         )
         if not records:
@@ -110,7 +147,7 @@ def _apply(
             key = (record.model_label, record.object_id)
             if key not in newest or record.version > newest[key].version:
                 newest[key] = record
-        failed_objects: dict[tuple[str, int], str] = {}
+        failed_objects: dict[tuple[str, int], Failure] = {}
         by_model: dict[str, list[OutboxRecord]] = {}
         for record in newest.values():
             by_model.setdefault(record.model_label, []).append(record)
@@ -126,25 +163,52 @@ def _apply(
             checkpoint("written")
 
         now = timezone.now()
+        limit_rejections = dead_letter_after()
         applied, failed = [], []
         for record in records:
-            error = failed_objects.get((record.model_label, record.object_id))
-            if error is None:
+            key = (record.model_label, record.object_id)
+            failure = failed_objects.get(key)
+            if failure is None:
                 applied.append(record.pk)
-            else:
-                record.attempts += 1
-                record.next_attempt_at = now + backoff(record.attempts)
-                record.last_error = error[:2000]
-                failed.append(record)
+                continue
+            if failure.rejected and record is not newest[key]:
+                # Only the newest was written and refused; the older ones stay due, so the next
+                # pass applies the last version MongoDB takes.
+                continue
+            # Backoff per record: the others of the batch are applied meanwhile.
+            record.attempts += 1
+            record.next_attempt_at = now + backoff(record.attempts)
+            record.last_error = failure.error[:2000]
+            if failure.rejected:
+                record.rejections += 1
+                if record.rejections >= limit_rejections:
+                    record.dead_lettered_at = now
+                    log.error(
+                        "outbox record %s dead-lettered after %d rejections: %s",
+                        record, record.rejections, record.last_error[:500],
+                        extra={"event": "relay_dead_letter", "record": record.pk},
+                    )  # fmt: skip
+            failed.append(record)
         OutboxRecord.objects.using(using).filter(pk__in=applied).update(applied_at=now)
-        OutboxRecord.objects.using(using).bulk_update(failed, ["attempts", "next_attempt_at", "last_error"])
+        OutboxRecord.objects.using(using).bulk_update(
+            failed, ["attempts", "next_attempt_at", "last_error", "rejections", "dead_lettered_at"]
+        )
         _prune(
             [r for key, r in newest.items() if key not in failed_objects],
             using=using,
         )
         result.applied, result.failed = len(applied), len(failed)
-        result.errors = sorted(set(failed_objects.values()))
+        result.dead_lettered = sum(1 for r in failed if r.dead_lettered_at is not None)
+        result.errors = sorted({f.error for f in failed_objects.values()})
     return result
+
+
+def requeue(records: QuerySet[OutboxRecord]) -> int:
+    """Make dead-lettered ``records`` pending again, due now and with their counts reset (after
+    the cause is fixed, e.g. MongoDB's validation relaxed); return how many."""
+    return records.filter(dead_lettered_at__isnull=False, applied_at__isnull=True).update(
+        dead_lettered_at=None, rejections=0, attempts=0, next_attempt_at=timezone.now()
+    )
 
 
 def _deletes_newer_than(batch: list[OutboxRecord], using: str) -> list[OutboxRecord]:
@@ -176,25 +240,48 @@ def _announce_applied(label: str, batch: list[OutboxRecord]) -> None:
         log.exception("documents_applied hook of %s failed", label)
 
 
-def write_batch(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], str]:
-    """Write ``batch`` to MongoDB; return the objects that failed, with the reason."""
+def write_batch(label: str, batch: list[OutboxRecord]) -> dict[tuple[str, int], Failure]:
+    """Write ``batch`` to MongoDB; return the objects that failed, with the reason.
+
+    A record that cannot be turned into a write (a value BSON cannot hold, a document over
+    BSON's limit) fails alone, before anything is sent, and the rest is written: one bad record
+    must not hold the queue.
+    """
     model = apps.get_model(label)
+    failures: dict[tuple[str, int], Failure] = {}
+    operations, written = [], []
+    for record in batch:
+        try:
+            operation = _checked_operation(model, record)
+        except Exception as exc:  # any conversion error is this record's, and permanent
+            failures[(label, record.object_id)] = Failure(f"{type(exc).__name__}: {exc}", rejected=True)
+            continue
+        operations.append(operation)
+        written.append(record)
+    if not operations:
+        return failures
     try:
-        get_collection(model).bulk_write([mongo_operation(model, r) for r in batch], ordered=False)
+        get_collection(model).bulk_write(operations, ordered=False)
     except BulkWriteError as exc:
-        return {
-            (label, batch[error["index"]].object_id): error.get("errmsg", "write error")
-            for error in exc.details.get("writeErrors", [])
-            if error.get("code") != DUPLICATE_KEY
-        }
+        failures.update(
+            {
+                (label, written[error["index"]].object_id): Failure(
+                    error.get("errmsg", "write error"), rejected=True
+                )
+                for error in exc.details.get("writeErrors", [])
+                if error.get("code") != DUPLICATE_KEY
+            }
+        )
     except PyMongoError as exc:
-        return {(label, r.object_id): f"{type(exc).__name__}: {exc}" for r in batch}
-    return {}
+        unreachable = Failure(f"{type(exc).__name__}: {exc}", rejected=False)
+        failures.update({(label, r.object_id): unreachable for r in written})
+    return failures
 
 
 def _prune(newest_applied: list[OutboxRecord], *, using: str) -> None:
-    """Delete applied records older than each object's newest. After a delete, all of them,
-    pending ones included: an older upsert applied later would bring the document back."""
+    """Delete applied (and dead-lettered: superseded) records older than each object's newest.
+    After a delete, all of them, pending ones included: an older upsert applied later would
+    bring the document back."""
     if not newest_applied:
         return
     table = OutboxRecord._meta.db_table
@@ -205,7 +292,8 @@ def _prune(newest_applied: list[OutboxRecord], *, using: str) -> None:
             USING unnest(%s::text[], %s::bigint[], %s::bigint[], %s::boolean[])
                 AS t(model_label, object_id, keep_from, is_delete)
             WHERE o.model_label = t.model_label AND o.object_id = t.object_id
-              AND o.version < t.keep_from AND (o.applied_at IS NOT NULL OR t.is_delete)
+              AND o.version < t.keep_from
+              AND (o.applied_at IS NOT NULL OR o.dead_lettered_at IS NOT NULL OR t.is_delete)
             """,
             [
                 [r.model_label for r in newest_applied],

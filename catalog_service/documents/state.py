@@ -18,6 +18,9 @@ class DocumentState:
     fetched: set[str] = field(default_factory=set)
     #: names assigned since the last load or save
     changed: set[str] = field(default_factory=set)
+    #: name -> the value as loaded or last saved, in canonical JSON: what a save compares with,
+    #: so a value assigned unchanged (as a form does with every field) is not recorded
+    loaded: dict[str, str] = field(default_factory=dict)
 
 
 def document_state(instance: models.Model) -> DocumentState:

@@ -13,6 +13,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connections, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from catalog.models import Product
@@ -20,11 +21,17 @@ from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.reconcile import reconcile
 from catalog_service.documents.relay import apply_pending
 from tests.catalog_service.documents.test_relay import make_pending
-from tests.conftest import wait_for
+from tests.conftest import wait_for, wait_for_replicas
 from tests.factories import make_products
 from tests.faults.conftest import manage, read_line
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.faults]
+
+
+@pytest.fixture
+def staff_client(client, django_user_model):
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.com", "pw"))
+    return client
 
 
 def claimable() -> list[int]:
@@ -141,3 +148,106 @@ def test_an_upsert_held_by_a_slow_relay_never_brings_a_deleted_document_back(pro
     assert products_collection.find_one({"_id": pk}) is None
     assert not OutboxRecord.objects.filter(object_id=pk).exists()
     assert reconcile(Product).drift == 0
+
+
+def plant_unwritable_record(product: Product) -> OutboxRecord:
+    """Record, past validation, a new version of ``product`` with an attribute BSON cannot hold
+    (an integer of 2**70), as a save would: the row's version bumped, the record in the outbox."""
+    newest = OutboxRecord.objects.filter(object_id=product.pk).order_by("-version").first()
+    with connections["default"].cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Product._meta.db_table} SET version = version + 1 WHERE id = %s", [product.pk]
+        )
+    return OutboxRecord.objects.create(
+        model_label=Product._meta.label, object_id=product.pk, version=newest.version + 1,
+        operation=OutboxRecord.UPSERT, document={**newest.document, "attributes": {"big": 2**70}},
+    )  # fmt: skip
+
+
+def test_a_record_mongodb_cannot_take_is_backed_off_then_dead_lettered_and_the_rest_applied(
+    products_collection, settings, staff_client
+):
+    settings.OUTBOX_DEAD_LETTER_AFTER = 3
+    ids = make_pending(5)  # five pending records, none in MongoDB yet
+    products_collection.delete_many({})
+    bad = plant_unwritable_record(Product.objects.get(pk=ids[2]))
+    assert OutboxRecord.objects.get(pk=bad.pk).document["attributes"]["big"] == 2**70  # JSONB holds it
+
+    out = StringIO()
+    call_command("relay_outbox", "--once", stdout=out)  # used to raise here, on every restart
+    assert out.getvalue().strip() == "applied 4, failed 1"
+    assert sorted(d["_id"] for d in products_collection.find()) == [ids[0], ids[1], ids[3], ids[4]]
+    bad.refresh_from_db()
+    assert (bad.attempts, bad.rejections, bad.dead_lettered_at) == (1, 1, None)
+    assert "OverflowError" in bad.last_error
+    assert bad.next_attempt_at > timezone.now()  # backed off, alone
+    first_wait = bad.next_attempt_at - timezone.now()
+
+    # The product's older record is not held back by the newer one: MongoDB gets version 1.
+    assert apply_pending().applied == 1
+    assert products_collection.find_one({"_id": ids[2]})["version"] == 1
+    assert apply_pending().claimed == 0  # the bad record waits out its backoff
+
+    for rejections in (2, 3):
+        OutboxRecord.objects.filter(pk=bad.pk).update(next_attempt_at=timezone.now())  # backoff over
+        result = apply_pending()
+        assert (result.applied, result.failed) == (0, 1)
+        bad.refresh_from_db()
+        assert bad.rejections == rejections
+    assert bad.dead_lettered_at is not None and result.dead_lettered == 1
+    assert bad.next_attempt_at - timezone.now() > first_wait  # the backoff grew
+    OutboxRecord.objects.filter(pk=bad.pk).update(next_attempt_at=timezone.now())
+    assert apply_pending().claimed == 0  # dead-lettered: never claimed again
+
+    out = StringIO()
+    with pytest.raises(SystemExit) as exited:
+        call_command("reconcile_documents", "--check", stdout=out)
+    assert exited.value.code == 1
+    report = out.getvalue()
+    assert f"dead-lettered in the outbox (the relay gave up): 1 ({ids[2]})" in report
+    assert "OverflowError" in report
+    assert "stale: 0" in report and "missing: 0" in report
+
+    # Admin shows it: on the product, in the products filter, and in the outbox's own list (the
+    # lists read a replica).
+    wait_for_replicas()
+    page = staff_client.get(reverse("admin:catalog_product_change", args=[ids[2]])).content.decode()
+    assert "Dead-lettered" in page and "OverflowError" in page
+    assert (
+        "Dead-lettered"
+        not in staff_client.get(reverse("admin:catalog_product_change", args=[ids[0]])).content.decode()
+    )
+    listed = staff_client.get(reverse("admin:catalog_product_changelist"), {"document_sync": "dead-lettered"})
+    assert [p.pk for p in listed.context["cl"].result_list] == [ids[2]]
+    outbox = staff_client.get(
+        reverse("admin:catalog_service_outboxrecord_changelist"), {"state": "dead-lettered"}
+    )
+    assert [r.pk for r in outbox.context["cl"].result_list] == [bad.pk]
+
+    # An editor's next save builds on what MongoDB took and supersedes the dead letter.
+    product = Product.objects.get(pk=ids[2])
+    product.name = "Fixed"
+    product.save()
+    doc = products_collection.find_one({"_id": ids[2]})
+    assert (doc["name"], doc["attributes"], doc["version"]) == ("Fixed", {}, bad.version + 1)
+    assert not OutboxRecord.objects.filter(pk=bad.pk).exists()
+    out = StringIO()
+    call_command("reconcile_documents", "--check", stdout=out)
+    assert "dead-lettered in the outbox (the relay gave up): 0" in out.getvalue()
+
+
+def test_a_dead_letter_requeued_from_admin_is_retried(products_collection, settings, staff_client):
+    settings.OUTBOX_DEAD_LETTER_AFTER = 1
+    product = make_products(1)[0]
+    bad = plant_unwritable_record(product)
+    apply_pending()
+    bad.refresh_from_db()
+    assert bad.dead_lettered_at is not None
+    response = staff_client.post(
+        reverse("admin:catalog_service_outboxrecord_changelist"),
+        {"action": "requeue_dead_letters", "_selected_action": [bad.pk]},
+    )
+    assert response.status_code == 302
+    bad.refresh_from_db()
+    assert (bad.dead_lettered_at, bad.rejections, bad.applied_at) == (None, 0, None)
+    assert apply_pending().failed == 1  # still refused, as it must be: the value is the same

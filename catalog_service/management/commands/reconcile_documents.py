@@ -36,7 +36,10 @@ class Command(BaseCommand):
         for model in self._models(options["model"]):
             report = reconcile(model, repair=options["repair"], batch_size=options["batch_size"])
             self._print(report, repaired=options["repair"])
-            remaining += len(report.unrepairable) if options["repair"] else report.drift
+            # Dead letters are never repaired here: a person decides (fix the product, requeue).
+            remaining += (
+                len(report.unrepairable) + len(report.dead_lettered) if options["repair"] else report.drift
+            )
         if options["check"] and remaining:
             raise SystemExit(1)
 
@@ -65,6 +68,10 @@ class Command(BaseCommand):
         self.stdout.write(f"  stale: {len(report.stale)}{ids(report.stale)}")
         self.stdout.write(f"  orphaned: {len(report.orphaned)}{ids(report.orphaned)}")
         self.stdout.write(f"  pending in the outbox (left to the relay): {len(report.pending)}")
+        dead = list(report.dead_lettered)
+        self.stdout.write(f"  dead-lettered in the outbox (the relay gave up): {len(dead)}{ids(dead)}")
+        for pk in dead[:SHOWN_IDS]:
+            self.stdout.write(f"    #{pk}: {report.dead_lettered[pk][:200]}")
         if repaired:
             self.stdout.write(f"  repaired: {report.repaired}")
             if report.unrepairable:

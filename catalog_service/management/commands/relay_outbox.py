@@ -33,13 +33,14 @@ class Command(BaseCommand):
         if not options["once"]:
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: stop.set())
-        total_applied = total_failed = 0
+        total_applied = total_failed = total_dead = 0
         failing = False
         while not stop.is_set():
             close_old_connections()
             result = apply_pending(checkpoint=_pause_at(options["pause_at"]))
             total_applied += result.applied
             total_failed += result.failed
+            total_dead += result.dead_lettered
             if bool(result.failed) != failing:  # log once per change of state
                 failing = bool(result.failed)
                 if failing:
@@ -56,7 +57,8 @@ class Command(BaseCommand):
                 continue
             if result.claimed == 0 or result.failed:
                 stop.wait(options["interval"])
-        self.stdout.write(f"applied {total_applied}, failed {total_failed}")
+        dead = f", dead-lettered {total_dead}" if total_dead else ""
+        self.stdout.write(f"applied {total_applied}, failed {total_failed}{dead}")
 
 
 def _pause_at(point: str | None) -> Callable[[str], None] | None:

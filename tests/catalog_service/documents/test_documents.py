@@ -4,12 +4,14 @@ from decimal import Decimal
 
 import pytest
 from bson.decimal128 import Decimal128
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.db import transaction
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import Product
 from catalog.serializers import ProductSerializer
+from catalog_service.documents.fields import validate_attributes
 from catalog_service.documents.models import OutboxRecord
 from catalog_service.documents.relay import mongo_operation, write_batch
 from categories.models import Category
@@ -216,3 +218,56 @@ def test_bulk_create_in_a_fresh_unit_of_work_writes_to_the_primary(products_coll
     with state.scope():  # nothing written yet: reads would go to a replica
         created = Product.objects.bulk_create([Product(category=category, sku="FRESH-1", name="Fresh")])
     assert products_collection.find_one({"_id": created[0].pk})["name"] == "Fresh"
+
+
+@pytest.mark.parametrize(
+    ("attributes", "message"),
+    [
+        ({"big": 2**70}, "64-bit"),
+        ({"big": [1, 2**63]}, "64-bit"),
+        ({"small": -(2**63) - 1}, "64-bit"),
+        ({"ratio": float("nan")}, "finite"),
+        ({"ratio": float("inf")}, "finite"),
+        ({"note": "x" * 1000}, "at most 1000 bytes"),
+        ({"n" * 1001: 1}, "at most 1000 bytes"),
+    ],
+)
+def test_attribute_values_bson_or_the_index_cannot_hold_are_refused(attributes, message):
+    with pytest.raises(ValidationError, match=message):
+        validate_attributes(attributes)
+
+
+def test_attribute_values_at_the_limits_are_accepted():
+    validate_attributes({"max": 2**63 - 1, "min": -(2**63), "on": True, "note": "é" * 497, "r": 1.5})
+
+
+def test_a_document_over_the_size_limit_is_refused(settings):
+    settings.DOCUMENT_MAX_BYTES = 4096
+    product = Product(sku="BIG", name="Big", description="x" * 3000)
+    product.clean()  # fits
+    product.images = [f"https://img.example.com/{i:04}.jpg" for i in range(100)]
+    with pytest.raises(ValidationError, match="at most 4096 are allowed"):
+        product.clean()
+
+
+def test_a_save_records_only_the_fields_whose_value_changed(products_collection):
+    """Assigning every field, as a form does, records only those whose value differs from the
+    loaded one: a concurrent change of another field survives."""
+    product = make_products(1, attributes={"colour": "red"})[0]
+    mine, theirs = Product.objects.get(pk=product.pk), Product.objects.get(pk=product.pk)
+    assert (mine.name, theirs.name) == ("Product 0", "Product 0")  # both loaded before either saves
+    theirs.price = Decimal("7.00")
+    theirs.save()
+    for name in ("name", "description", "price", "attributes", "images"):
+        setattr(mine, name, getattr(mine, name))  # unchanged values, assigned anew
+    mine.attributes = {"colour": "blue"}
+    mine.save()
+    record = OutboxRecord.objects.get(object_id=product.pk, version=3)
+    assert record.changed_fields == ["attributes"]
+    doc = products_collection.find_one({"_id": product.pk})
+    assert (doc["price"], doc["attributes"], doc["version"]) == (Decimal128("7.00"), {"colour": "blue"}, 3)
+    # A change in place, without assignment, is recorded too.
+    mine.attributes["size"] = "L"
+    mine.save()
+    assert OutboxRecord.objects.get(object_id=product.pk, version=4).changed_fields == ["attributes"]
+    assert products_collection.find_one({"_id": product.pk})["attributes"] == {"colour": "blue", "size": "L"}
