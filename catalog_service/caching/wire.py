@@ -9,6 +9,7 @@ asyncio client, on the same keys (``cache.make_key``) and in the same format
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -52,15 +53,17 @@ def mget(client: redis.Redis, keys: list[str]) -> list[bytes | None]:
 
 def guarded(call: Callable[[redis.Redis], T]) -> T | None:
     """Run ``call(client)`` on the blocking client through the breaker; return None when
-    skipped or failed."""
+    skipped or failed. A reply later than ``CACHE_BREAKER_SLOW_SECONDS`` is used, and counted
+    as a failure."""
     if not redis_breaker.allow():
         return None
+    started = time.monotonic()
     try:
         result = call(blocking_client())
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)
         return None
-    redis_breaker.success()
+    redis_breaker.answered(time.monotonic() - started, settings.CACHE_BREAKER_SLOW_SECONDS)
     return result
 
 
@@ -112,13 +115,15 @@ async def amget(client: aioredis.Redis, keys: list[str]) -> list[bytes | None]:
 
 async def aguarded(call: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
     """Await ``call(client)`` on the loop's asyncio client through the breaker (shared with the
-    blocking path); return None when skipped or failed."""
+    blocking path); return None when skipped or failed. A reply later than
+    ``CACHE_ASYNC_BREAKER_SLOW_SECONDS`` (the loop's delay included) counts as a failure."""
     if not redis_breaker.allow():
         return None
+    started = time.monotonic()
     try:
         result = await call(async_client())
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)
         return None
-    redis_breaker.success()
+    redis_breaker.answered(time.monotonic() - started, settings.CACHE_ASYNC_BREAKER_SLOW_SECONDS)
     return result
