@@ -177,8 +177,9 @@ CACHE_LOCK_SECONDS = 5.0
 CACHE_LOCK_WAIT_SECONDS = 3.0
 # The asyncio path's Redis timeout (connect and reply). On an event loop a reply waits for the
 # loop as well as for Redis, and a wait blocks no other request, so it is longer than the sync
-# client's 100 ms; the breaker still opens after a few failures.
-CACHE_ASYNC_TIMEOUT_SECONDS = 1.0
+# client's 100 ms; short enough that a request meeting a frozen Redis still answers within a
+# second from the databases (the breaker opens after a few failures).
+CACHE_ASYNC_TIMEOUT_SECONDS = 0.3
 # After this many Redis failures in a row, skip the cache for this many seconds. A reply that
 # arrives later than the slow bound counts as a failure too (a Redis that is stuck, swapping or
 # overloaded answers late before it stops answering): one bound for the blocking client, one
@@ -186,7 +187,7 @@ CACHE_ASYNC_TIMEOUT_SECONDS = 1.0
 CACHE_BREAKER_FAILURES = 3
 CACHE_BREAKER_SECONDS = 5.0
 CACHE_BREAKER_SLOW_SECONDS = 0.08
-CACHE_ASYNC_BREAKER_SLOW_SECONDS = 0.5
+CACHE_ASYNC_BREAKER_SLOW_SECONDS = 0.2
 
 # Readiness checks: each dependency gets this long, checked concurrently.
 READINESS_TIMEOUT_SECONDS = 1.0

@@ -74,7 +74,7 @@ class ReplicaHealth:
         self._announced: dict[str, str] = {}
         self._lag: dict[str, _Lag] = {}
         self._samplers: dict[str, threading.Thread] = {}
-        self._sampling = threading.Event()  # cleared (and replaced) to stop this set of samplers
+        self._sampling = threading.Event()  # set (and replaced) to stop this set of samplers
         self._pid = os.getpid()
         self._shared: dict[str, float] = {}
         self._shared_read_at = float("-inf")
@@ -196,7 +196,7 @@ class ReplicaHealth:
                 target=self._sample_forever, args=(alias, self._sampling), name=f"lag-{alias}", daemon=True
             )
             self._samplers[alias] = thread
-        thread.start()
+            thread.start()  # under the lock: a caller that finds it in the dict finds it alive
 
     def _sample_forever(self, alias: str, stopped: threading.Event) -> None:
         """A sampler thread: sample ``alias``'s lag about once a second until ``stopped``."""
