@@ -179,7 +179,7 @@ CACHE_LOCK_WAIT_SECONDS = 3.0
 # loop as well as for Redis, and a wait blocks no other request, so it is longer than the sync
 # client's 100 ms; short enough that a request meeting a frozen Redis still answers within a
 # second from the databases (the breaker opens after a few failures).
-CACHE_ASYNC_TIMEOUT_SECONDS = 0.3
+CACHE_ASYNC_TIMEOUT_SECONDS = 0.25
 # After this many Redis failures in a row, skip the cache for this many seconds. A reply that
 # arrives later than the slow bound counts as a failure too (a Redis that is stuck, swapping or
 # overloaded answers late before it stops answering): one bound for the blocking client, one
