@@ -206,7 +206,7 @@ class ReplicaHealth:
                 started = time.monotonic()
                 try:
                     if conn is None or conn.closed:
-                        conn = self._connect_for_lag(alias)
+                        conn = self.connect_for_lag(alias)
                     row = conn.execute(REPLICA_LAG_SQL).fetchone()
                     seconds: float | None = float(row[0])
                 except psycopg.Error as exc:
@@ -224,7 +224,8 @@ class ReplicaHealth:
                 with contextlib.suppress(psycopg.Error):
                     conn.close()
 
-    def _connect_for_lag(self, alias: str) -> psycopg.Connection:
+    def connect_for_lag(self, alias: str) -> BoundedConnection:
+        """Open a connection to ``alias`` as its lag sampler does (autocommit, bounded replies)."""
         params = connections[alias].get_connection_params()
         params["application_name"] = f"{params.get('application_name', 'catalog')}-lag"
         params.pop("cursor_factory", None)
