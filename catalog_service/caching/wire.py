@@ -53,18 +53,25 @@ def mget(client: redis.Redis, keys: list[str]) -> list[bytes | None]:
 
 def guarded(call: Callable[[redis.Redis], T]) -> T | None:
     """Run ``call(client)`` on the blocking client through the breaker; return None when
-    skipped or failed. A reply later than ``CACHE_BREAKER_SLOW_SECONDS`` is used, and counted
-    as a failure."""
+    skipped or failed. A late reply (see ``slow_after``) is used, and counted as a failure."""
     if not redis_breaker.allow():
         return None
+    client = blocking_client()
     started = time.monotonic()
     try:
-        result = call(blocking_client())
+        result = call(client)
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)
         return None
-    redis_breaker.answered(time.monotonic() - started, settings.CACHE_BREAKER_SLOW_SECONDS)
+    redis_breaker.answered(time.monotonic() - started, slow_after(client))
     return result
+
+
+def slow_after(client: redis.Redis) -> float:
+    """Seconds after which a reply of ``client`` counts as late: ``CACHE_BREAKER_SLOW_SHARE`` of
+    its socket timeout (the one its pool gives new connections)."""
+    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    return settings.CACHE_BREAKER_SLOW_SHARE * timeout if timeout else float("inf")
 
 
 # Named once, here: left to redis-py, every new connection looks its version up in the installed
@@ -115,15 +122,15 @@ async def amget(client: aioredis.Redis, keys: list[str]) -> list[bytes | None]:
 
 async def aguarded(call: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
     """Await ``call(client)`` on the loop's asyncio client through the breaker (shared with the
-    blocking path); return None when skipped or failed. A reply later than
-    ``CACHE_ASYNC_BREAKER_SLOW_SECONDS`` (the loop's delay included) counts as a failure."""
+    blocking path); return None when skipped or failed. A reply that outlasts
+    ``CACHE_ASYNC_TIMEOUT_SECONDS`` is a failure; a reply in time is not judged late, since on
+    a busy loop it waited for the loop as much as for Redis."""
     if not redis_breaker.allow():
         return None
-    started = time.monotonic()
     try:
         result = await call(async_client())
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)
         return None
-    redis_breaker.answered(time.monotonic() - started, settings.CACHE_ASYNC_BREAKER_SLOW_SECONDS)
+    redis_breaker.success()
     return result
