@@ -415,6 +415,12 @@ class Environment:
         "`off`, `warn` or `raise` on reads that reach the primary in safe, unpinned requests.",
         group=POSTGRES, example="off",
     )  # fmt: skip
+    database_statement_timeout: float = variable(
+        "DATABASE_STATEMENT_TIMEOUT", "1.5", parse_seconds,
+        "Seconds a web request's SQL statement may run (`statement_timeout`; 0: no limit); the"
+        " service gives up on a server silent 0.5 s longer. Not for migrations or commands.",
+        group=POSTGRES,
+    )  # fmt: skip
 
     # MongoDB
     mongodb_url: str = variable(

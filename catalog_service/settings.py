@@ -131,6 +131,9 @@ MAX_REPLICA_LAG_SECONDS = ENV.max_replica_lag_seconds
 REPLICA_COOLDOWN_SECONDS = ENV.replica_cooldown_seconds
 # Reads reaching the primary during safe, unpinned requests: "off", "warn" or "raise".
 DATABASE_PRIMARY_READ_GUARD = ENV.primary_read_guard
+# Web requests' sessions: the server ends a statement after this many seconds (0: never), and
+# the client gives up on a server that has not answered half a second later (db/bounded.py).
+DATABASE_STATEMENT_TIMEOUT = ENV.database_statement_timeout
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Migrations that break the zero-downtime rules on purpose (catalog_service/migration_safety),
 # "app_label.migration_name": why running it under the previous release is safe, e.g. the
@@ -143,8 +146,10 @@ MONGODB = {
     # Fail fast when MongoDB is unreachable instead of pymongo's 30-second default.
     "SERVER_SELECTION_TIMEOUT_MS": 2000,
     "CONNECT_TIMEOUT_MS": 2000,
-    # Bounds every operation (pymongo's client-side operation timeout, timeoutMS).
-    "OPERATION_TIMEOUT_MS": 3000,
+    # Bounds every operation (pymongo's client-side operation timeout, timeoutMS), server
+    # selection and a server that accepts and never answers included: a request that needs
+    # MongoDB answers (503) within 3 s.
+    "OPERATION_TIMEOUT_MS": 2000,
 }
 # Validation refuses a document larger than this (catalog_service/documents/limits.py).
 DOCUMENT_MAX_BYTES = ENV.document_max_bytes
@@ -188,11 +193,17 @@ CACHE_LOCK_SECONDS = 5.0
 CACHE_LOCK_WAIT_SECONDS = 3.0
 # The asyncio path's Redis timeout (connect and reply). On an event loop a reply waits for the
 # loop as well as for Redis, and a wait blocks no other request, so it is longer than the sync
-# client's 100 ms; the breaker still opens after a few failures.
-CACHE_ASYNC_TIMEOUT_SECONDS = 1.0
-# After this many Redis failures in a row, skip the cache for this many seconds.
+# client's 100 ms; short enough that a request meeting a frozen Redis still answers within a
+# second from the databases (the breaker opens after a few failures).
+CACHE_ASYNC_TIMEOUT_SECONDS = 0.25
+# After this many Redis failures in a row, skip the cache for this many seconds. On the blocking
+# client a reply that took more than this share of its socket timeout counts as a failure too
+# (a Redis that is stuck, swapping or overloaded answers late before it stops answering). On
+# the asyncio client a reply also waits for the event loop, so lateness says little about
+# Redis: there the (shorter) timeout is the bound.
 CACHE_BREAKER_FAILURES = 3
 CACHE_BREAKER_SECONDS = 5.0
+CACHE_BREAKER_SLOW_SHARE = 0.8
 
 # Readiness checks: each dependency gets this long, checked concurrently.
 READINESS_TIMEOUT_SECONDS = 1.0

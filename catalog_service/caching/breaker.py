@@ -1,4 +1,4 @@
-"""A circuit breaker around Redis: after repeated failures, stop trying for a while."""
+"""A circuit breaker around Redis: after repeated failures or slow replies, stop trying for a while."""
 
 from __future__ import annotations
 
@@ -11,10 +11,16 @@ from django.conf import settings
 log = logging.getLogger("catalog_service.caching")
 
 
+class SlowReply(Exception):
+    """A reply that came, but after the slow bound: counted as a failure."""
+
+
 class CircuitBreaker:
     """Closed: calls go through. After ``CACHE_BREAKER_FAILURES`` failures in a row it opens for
     ``CACHE_BREAKER_SECONDS``: calls are skipped. Then one call is let through (half-open);
-    success closes it. Each change of state is logged once."""
+    success closes it. A reply slower than the caller's slow bound is a failure (``answered``),
+    so a Redis that answers late is skipped like one that does not answer. Each change of state
+    is logged once."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -42,6 +48,15 @@ class CircuitBreaker:
                     "%s answers again: caching resumed", self.name,
                     extra={"event": "circuit_closed", "circuit": self.name},
                 )  # fmt: skip
+
+    def answered(self, seconds: float, slow_after: float) -> None:
+        """Record a call that returned after ``seconds``: a success, or a failure when it took
+        longer than ``slow_after``."""
+        if seconds > slow_after:
+            late = f"a reply took {seconds * 1000:.0f} ms (slow after {slow_after * 1000:.0f} ms)"
+            self.failure(SlowReply(late))
+        else:
+            self.success()
 
     def failure(self, error: BaseException) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ asyncio client, on the same keys (``cache.make_key``) and in the same format
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
@@ -52,16 +53,25 @@ def mget(client: redis.Redis, keys: list[str]) -> list[bytes | None]:
 
 def guarded(call: Callable[[redis.Redis], T]) -> T | None:
     """Run ``call(client)`` on the blocking client through the breaker; return None when
-    skipped or failed."""
+    skipped or failed. A late reply (see ``slow_after``) is used, and counted as a failure."""
     if not redis_breaker.allow():
         return None
+    client = blocking_client()
+    started = time.monotonic()
     try:
-        result = call(blocking_client())
+        result = call(client)
     except (RedisError, OSError) as exc:
         redis_breaker.failure(exc)
         return None
-    redis_breaker.success()
+    redis_breaker.answered(time.monotonic() - started, slow_after(client))
     return result
+
+
+def slow_after(client: redis.Redis) -> float:
+    """Seconds after which a reply of ``client`` counts as late: ``CACHE_BREAKER_SLOW_SHARE`` of
+    its socket timeout (the one its pool gives new connections)."""
+    timeout = client.connection_pool.connection_kwargs.get("socket_timeout")
+    return settings.CACHE_BREAKER_SLOW_SHARE * timeout if timeout else float("inf")
 
 
 # Named once, here: left to redis-py, every new connection looks its version up in the installed
@@ -112,7 +122,9 @@ async def amget(client: aioredis.Redis, keys: list[str]) -> list[bytes | None]:
 
 async def aguarded(call: Callable[[aioredis.Redis], Awaitable[T]]) -> T | None:
     """Await ``call(client)`` on the loop's asyncio client through the breaker (shared with the
-    blocking path); return None when skipped or failed."""
+    blocking path); return None when skipped or failed. A reply that outlasts
+    ``CACHE_ASYNC_TIMEOUT_SECONDS`` is a failure; a reply in time is not judged late, since on
+    a busy loop it waited for the loop as much as for Redis."""
     if not redis_breaker.allow():
         return None
     try:

@@ -6,7 +6,10 @@ cannot be reached, or whose session dies under the statement, is marked down (sh
 sync path) and the statement runs once more on the next usable host.
 
 Each event loop has its own pool per alias, opened lazily; connections speak UTC, as Django's
-do (behind PgBouncer by a SET once connected), so the two paths read the same timestamps.
+do (behind PgBouncer by a SET once connected), so the two paths read the same timestamps. They
+serve requests only, so they are bounded as a request's sessions are on the sync path: the
+server's ``statement_timeout`` (``DATABASE_STATEMENT_TIMEOUT``) and the client's reply bound
+(``BoundedAsyncConnection``), with TCP keepalives and ``tcp_user_timeout`` from the entry.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from django.db import OperationalError, connections
 from psycopg.conninfo import make_conninfo
 from psycopg_pool import AsyncConnectionPool
 
-from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases
+from catalog_service.db.bounded import BoundedAsyncConnection
+from catalog_service.db.config import PRIMARY_ALIAS, replica_aliases, reply_timeout, statement_timeout_option
 from catalog_service.db.health import LAG_SAMPLE_INTERVAL, replica_health
 from catalog_service.db.router import read_alias
 from catalog_service.observability.recordings import Recordings
@@ -34,7 +38,8 @@ log = logging.getLogger("catalog_service.db.routing")
 # psycopg's own options; Django's (pool, server_side_binding, ...) are not libpq's.
 LIBPQ_OPTIONS = frozenset({
     "connect_timeout", "application_name", "sslmode", "sslrootcert", "sslcert", "sslkey",
-    "target_session_attrs", "options", "keepalives", "keepalives_idle",
+    "target_session_attrs", "options", "keepalives", "keepalives_idle", "keepalives_interval",
+    "keepalives_count", "tcp_user_timeout",
 })  # fmt: skip
 POOL_MAX_SIZE = 10
 
@@ -44,20 +49,24 @@ _pools: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, AsyncConn
 
 
 def conninfo(alias: str) -> str:
-    """Return the libpq connection string of ``alias`` (its DATABASES entry)."""
-    return entry_conninfo(connections[alias].settings_dict)  # the test runner renames databases here
+    """Return the libpq connection string of ``alias``'s request sessions (its DATABASES entry,
+    with the request statement timeout)."""
+    entry = connections[alias].settings_dict  # the test runner renames databases here
+    return entry_conninfo(entry, statement_timeout=settings.DATABASE_STATEMENT_TIMEOUT)
 
 
-def entry_conninfo(entry: dict[str, Any]) -> str:
-    """Return the libpq connection string of a DATABASES entry, in UTC. PgBouncer refuses the
-    ``options`` startup parameter (1.18; later ones pass a few, not ``jit``), so behind it the
-    session is set to UTC once connected (``session_configure``, as Django's backend does) and
-    keeps the server's other settings (see db/config.py)."""
+def entry_conninfo(entry: dict[str, Any], *, statement_timeout: float = 0) -> str:
+    """Return the libpq connection string of a DATABASES entry, in UTC, with ``statement_timeout``
+    seconds (0: none). PgBouncer refuses the ``options`` startup parameter (1.18; later ones pass
+    a few, not ``jit``), so behind it the session is set to UTC once connected
+    (``session_configure``, as Django's backend does) and keeps the server's other settings,
+    statement_timeout included (see db/config.py)."""
     options = {k: v for k, v in entry.get("OPTIONS", {}).items() if k in LIBPQ_OPTIONS}
     if entry.get("PGBOUNCER"):
         options.pop("options", None)
     else:
-        options["options"] = (options.get("options", "") + " -c TimeZone=UTC").strip()
+        timeout = statement_timeout_option(statement_timeout) if statement_timeout > 0 else ""
+        options["options"] = " ".join(filter(None, [options.get("options", ""), "-c TimeZone=UTC", timeout]))
     return make_conninfo(
         dbname=entry["NAME"], user=entry.get("USER") or None, password=entry.get("PASSWORD") or None,
         host=entry.get("HOST") or None, port=entry.get("PORT") or None, **options,
@@ -74,6 +83,19 @@ def session_configure(entry: dict[str, Any]) -> Callable[[psycopg.AsyncConnectio
     return _in_utc if entry.get("PGBOUNCER") else None
 
 
+def _bounded_configure(entry: dict[str, Any]) -> Callable[[BoundedAsyncConnection], Awaitable[None]]:
+    """The pool's ``configure``: bound the new connection's replies, then ``session_configure``."""
+    then = session_configure(entry)
+    bound = reply_timeout(settings.DATABASE_STATEMENT_TIMEOUT)
+
+    async def configure(connection: BoundedAsyncConnection) -> None:
+        connection.reply_timeout = bound
+        if then is not None:
+            await then(connection)
+
+    return configure
+
+
 def _connect_timeout(alias: str) -> float:
     return float(connections[alias].settings_dict.get("OPTIONS", {}).get("connect_timeout", 2))
 
@@ -86,7 +108,8 @@ async def _pool(alias: str) -> AsyncConnectionPool:
         pool = AsyncConnectionPool(
             conninfo(alias), min_size=1, max_size=POOL_MAX_SIZE, open=False, name=f"async-{alias}",
             kwargs={"autocommit": True}, timeout=_connect_timeout(alias), reconnect_timeout=0,
-            configure=session_configure(connections[alias].settings_dict),
+            connection_class=BoundedAsyncConnection,
+            configure=_bounded_configure(connections[alias].settings_dict),
         )  # fmt: skip
         pools[alias] = pool
         await pool.open(wait=False)
@@ -137,8 +160,8 @@ _refreshed_at = float("-inf")
 
 def _refresh_health_off_the_loop() -> None:
     """Keep replica health current under ASGI: on the loop the router only reads what it knows
-    (sampling lag or reading Redis would block), so a worker thread samples it, at most once
-    per ``LAG_SAMPLE_INTERVAL``."""
+    (reading Redis would block), so a worker thread reads the shared down marks, at most once
+    per ``LAG_SAMPLE_INTERVAL`` (the lag has its own sampler threads)."""
     global _refreshed_at
     now = time.monotonic()
     if now - _refreshed_at < LAG_SAMPLE_INTERVAL:
@@ -147,6 +170,6 @@ def _refresh_health_off_the_loop() -> None:
 
     def refresh() -> None:
         for alias in replica_aliases(settings.DATABASES):
-            replica_health.usable(alias)  # samples the lag, reads the shared down marks
+            replica_health.usable(alias)  # reads the shared down marks (Redis) into the process
 
     asyncio.get_running_loop().run_in_executor(None, refresh)

@@ -25,6 +25,35 @@ CONNECT_TIMEOUT_SECONDS = 2
 # turns it off (a startup option: no extra round trip, and nothing to count in query budgets).
 SESSION_OPTIONS = "-c jit=off"
 
+# A connection whose peer vanished (a dropped path, a host that died) is noticed by TCP rather
+# than after the kernel's two hours: keepalive probes after 5 idle seconds, every 2 s, 3 unanswered
+# ones close it; data the peer has not acknowledged for 5 s closes it too (tcp_user_timeout).
+# A server that is alive at the TCP level but stops answering (frozen, overloaded) acknowledges
+# both, which is what the reply bound in db/bounded.py is for.
+KEEPALIVE_OPTIONS = {
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 5000,  # milliseconds
+}
+
+# A request's session gives the server DATABASE_STATEMENT_TIMEOUT to answer a statement; the
+# client waits this much longer before it gives up on the connection (the server's own timeout
+# is the clean failure; this one is for a server that cannot enforce it because it is stuck).
+REPLY_MARGIN_SECONDS = 0.5
+
+
+def statement_timeout_option(seconds: float) -> str:
+    """Return the startup option that sets ``statement_timeout`` (0: none)."""
+    return f"-c statement_timeout={round(seconds * 1000)}"
+
+
+def reply_timeout(statement_timeout: float) -> float | None:
+    """Return how long a request's connection waits for a reply (None: no bound, as with a
+    statement timeout of 0)."""
+    return statement_timeout + REPLY_MARGIN_SECONDS if statement_timeout > 0 else None
+
 
 def replica_alias(index: int) -> str:
     """Return the alias of the replica at ``index`` (0-based): replica1, replica2, ..."""
@@ -48,6 +77,7 @@ def database_entry(
     options: dict[str, Any] = {
         "connect_timeout": CONNECT_TIMEOUT_SECONDS,
         "application_name": application_name,
+        **KEEPALIVE_OPTIONS,
     }
     if pgbouncer:
         options["prepare_threshold"] = None

@@ -3,8 +3,10 @@
 A replica that fails to connect is marked down for ``REPLICA_COOLDOWN_SECONDS``. The mark is
 shared by every worker through Redis while Redis answers (so one worker's failed connect
 spares the others the connect timeout), and kept per process otherwise. Replay lag is
-sampled over a separate connection, at most once a second per replica and process; a replica
-lagging more than ``MAX_REPLICA_LAG_SECONDS`` is left out until it catches up. Every change
+sampled off the request path: a thread per replica and process samples it about once a second
+over a connection of its own, bounded (connect timeout, then ``LAG_REPLY_TIMEOUT`` for the
+answer), and requests read the last sample; a replica whose sample fails is marked down, and
+one lagging more than ``MAX_REPLICA_LAG_SECONDS`` is left out until it catches up. Every change
 of a replica's state is logged once, not once per request.
 """
 
@@ -23,6 +25,7 @@ from django.conf import settings
 from django.db import connections
 from django_redis import get_redis_connection
 
+from catalog_service.db.bounded import BoundedConnection
 from catalog_service.db.config import replica_aliases
 from catalog_service.event_loop import in_event_loop
 
@@ -41,6 +44,9 @@ SELECT CASE
 END
 """
 LAG_SAMPLE_INTERVAL = 1.0
+# The sampler gives a replica this long to answer its query once connected: a stuck replica
+# then costs its sampler, never a request, a second, and is marked down.
+LAG_REPLY_TIMEOUT = 1.0
 SHARED_REFRESH_INTERVAL = 1.0
 REDIS_RETRY_AFTER = 5.0
 
@@ -67,7 +73,8 @@ class ReplicaHealth:
         self._down_until: dict[str, float] = {}
         self._announced: dict[str, str] = {}
         self._lag: dict[str, _Lag] = {}
-        self._lag_connections: dict[str, psycopg.Connection] = {}
+        self._samplers: dict[str, threading.Thread] = {}
+        self._sampling = threading.Event()  # set (and replaced) to stop this set of samplers
         self._pid = os.getpid()
         self._shared: dict[str, float] = {}
         self._shared_read_at = float("-inf")
@@ -112,20 +119,11 @@ class ReplicaHealth:
     # -- lag ----------------------------------------------------------------------------
 
     def lag(self, alias: str) -> float | None:
-        """Return ``alias``'s replay lag in seconds (sampled at most once a second), or None
-        when it could not be sampled."""
-        sample = self._lag.setdefault(alias, _Lag())
-        now = time.monotonic()
-        if now - sample.sampled_at < LAG_SAMPLE_INTERVAL or in_event_loop():
-            return sample.seconds
-        sample.sampled_at = now
-        try:
-            sample.seconds = self._sample_lag(alias)
-        except psycopg.Error as exc:
-            self._close_lag_connection(alias)
-            sample.seconds = None
-            self.mark_down(alias, exc)
-        return sample.seconds
+        """Return ``alias``'s replay lag in seconds as last sampled (about once a second, off the
+        request path), or None before the first sample and when it could not be sampled."""
+        self._ensure_sampler(alias)
+        sample = self._lag.get(alias)
+        return sample.seconds if sample is not None else None
 
     def is_lagging(self, alias: str) -> bool:
         """Return True while ``alias``'s replay lag exceeds ``MAX_REPLICA_LAG_SECONDS``."""
@@ -163,8 +161,7 @@ class ReplicaHealth:
             self._shared.clear()
             self._shared_read_at = float("-inf")
             self._redis_failed_at = float("-inf")
-        for alias in list(self._lag_connections):
-            self._close_lag_connection(alias)
+            self._stop_samplers()
 
     # -- internals ----------------------------------------------------------------------
 
@@ -177,28 +174,67 @@ class ReplicaHealth:
             fields = {"event": "database_state", "database": alias, "state": state, "previous": previous}
             log.log(level, "database %s is %s: %s", alias, state, detail.strip(), extra=fields)
 
-    def _sample_lag(self, alias: str) -> float:
-        if self._pid != os.getpid():  # forked: the parent's sockets are not ours
-            self._lag_connections.clear()
-            self._pid = os.getpid()
-        conn = self._lag_connections.get(alias)
-        if conn is None or conn.closed:
-            params = connections[alias].get_connection_params()
-            params["application_name"] = f"{params.get('application_name', 'catalog')}-lag"
-            params.pop("cursor_factory", None)
-            params.pop("context", None)
-            # prepare_threshold stays as Django sets it (None): a statement prepared in one
-            # server session is missing in the next one PgBouncer hands out.
-            conn = psycopg.connect(**params, autocommit=True)
-            self._lag_connections[alias] = conn
-        row = conn.execute(REPLICA_LAG_SQL).fetchone()
-        return float(row[0])
+    def _stop_samplers(self) -> None:
+        """Ask this set of sampler threads to stop (each closes its connection as it ends, at
+        most one bounded sample later); the next ``lag`` starts new ones. Under the lock."""
+        self._sampling.set()
+        self._sampling = threading.Event()
+        self._samplers = {}
 
-    def _close_lag_connection(self, alias: str) -> None:
-        conn = self._lag_connections.pop(alias, None)
-        if conn is not None:
-            with contextlib.suppress(psycopg.Error):
-                conn.close()
+    def _ensure_sampler(self, alias: str) -> None:
+        thread = self._samplers.get(alias)
+        if thread is not None and thread.is_alive() and self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's threads did not come along
+                self._pid = os.getpid()
+                self._samplers = {}
+            thread = self._samplers.get(alias)
+            if thread is not None and thread.is_alive():
+                return
+            thread = threading.Thread(
+                target=self._sample_forever, args=(alias, self._sampling), name=f"lag-{alias}", daemon=True
+            )
+            self._samplers[alias] = thread
+            thread.start()  # under the lock: a caller that finds it in the dict finds it alive
+
+    def _sample_forever(self, alias: str, stopped: threading.Event) -> None:
+        """A sampler thread: sample ``alias``'s lag about once a second until ``stopped``."""
+        conn: psycopg.Connection | None = None
+        try:
+            while not stopped.is_set():
+                started = time.monotonic()
+                try:
+                    if conn is None or conn.closed:
+                        conn = self.connect_for_lag(alias)
+                    row = conn.execute(REPLICA_LAG_SQL).fetchone()
+                    seconds: float | None = float(row[0])
+                except psycopg.Error as exc:
+                    if conn is not None:
+                        with contextlib.suppress(psycopg.Error):
+                            conn.close()
+                    conn, seconds = None, None
+                    if not stopped.is_set():
+                        self.mark_down(alias, exc)
+                if not stopped.is_set():
+                    self._lag[alias] = _Lag(sampled_at=time.monotonic(), seconds=seconds)
+                stopped.wait(max(0.0, LAG_SAMPLE_INTERVAL - (time.monotonic() - started)))
+        finally:
+            if conn is not None:
+                with contextlib.suppress(psycopg.Error):
+                    conn.close()
+
+    def connect_for_lag(self, alias: str) -> BoundedConnection:
+        """Open a connection to ``alias`` as its lag sampler does (autocommit, bounded replies)."""
+        params = connections[alias].get_connection_params()
+        params["application_name"] = f"{params.get('application_name', 'catalog')}-lag"
+        params.pop("cursor_factory", None)
+        params.pop("context", None)
+        # prepare_threshold stays as Django sets it (None): a statement prepared in one
+        # server session is missing in the next one PgBouncer hands out.
+        conn = BoundedConnection.connect(**params, autocommit=True)
+        conn.reply_timeout = LAG_REPLY_TIMEOUT
+        return conn
 
     def _key(self, alias: str) -> str:
         prefix = settings.CACHES["default"].get("KEY_PREFIX", "catalog")

@@ -71,13 +71,17 @@ def _instance_elsewhere(hints: dict[str, Any]) -> bool:
 def connects(alias: str) -> bool:
     """Return True when ``alias`` has, or can open, a connection; mark it down when it cannot.
 
-    On an event loop's thread nothing is opened (that would block); the first query tells.
+    On an event loop's thread nothing is opened (that would block); the first query tells. A
+    kept connection whose health check gets no reply marks the replica down (see the backend).
     """
     if in_event_loop():
         return True
     connection = connections[alias]
     try:
         connection.close_if_health_check_failed()
+        if replica_health.is_down(alias):  # its health check went unanswered: do not reconnect
+            connection.close()
+            return False
         connection.ensure_connection()
     except DatabaseError as exc:
         replica_health.mark_down(alias, exc)

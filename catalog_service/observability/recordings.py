@@ -36,5 +36,5 @@ class Recordings(Generic[T]):
         try:
             yield recording
         finally:
-            with self._lock:
-                self._recordings.remove(recording)
+            with self._lock:  # by identity: two recordings with equal entries are still two
+                self._recordings = [r for r in self._recordings if r is not recording]

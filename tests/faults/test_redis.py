@@ -1,5 +1,7 @@
-"""Redis faults: stopped, and paused with CLIENT PAUSE. Listings answer, within a bounded time."""
+"""Redis faults: stopped, paused with CLIENT PAUSE, answering late. Listings answer, within a
+bounded time; late replies open the breaker as errors do."""
 
+import asyncio
 import time
 
 import pytest
@@ -10,6 +12,7 @@ from django_redis import get_redis_connection
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from catalog_service.caching import wire
 from catalog_service.caching.breaker import redis_breaker
 from tests.catalog.api.conftest import listing
 from tests.conftest import wait_for, wait_for_replicas
@@ -95,3 +98,41 @@ def test_with_redis_paused_listings_answer_within_the_socket_timeouts(shop):
             return False
 
     wait_for(answers, timeout=2 * pause)  # later tests get a Redis that answers
+
+
+# A script that keeps Redis busy for ARGV[1] microseconds, then answers: a real late reply.
+BUSY = """
+local function now() local t = redis.call('TIME') return tonumber(t[1]) * 1000000 + tonumber(t[2]) end
+local start = now()
+while now() - start < tonumber(ARGV[1]) do end
+return 1
+"""
+
+
+def test_late_replies_open_the_breaker_on_the_blocking_client(settings):
+    settings.CACHE_BREAKER_SLOW_SHARE = 0.2  # 20 ms of the 100 ms socket timeout
+    for _ in range(settings.CACHE_BREAKER_FAILURES):
+        assert not redis_breaker.is_open
+        assert wire.guarded(lambda r: r.eval(BUSY, 0, 40_000)) == 1  # answered, late: still used
+    assert redis_breaker.is_open
+    assert wire.guarded(lambda r: r.ping()) is None  # skipped while open
+
+
+def test_replies_past_the_asyncio_timeout_open_the_breaker(settings):
+    settings.CACHE_ASYNC_TIMEOUT_SECONDS = 0.02  # read when the loop's client is made
+
+    async def scenario():
+        try:
+            for _ in range(settings.CACHE_BREAKER_FAILURES):
+                assert await wire.aguarded(lambda r: r.eval(BUSY, 0, 60_000)) is None
+            return redis_breaker.is_open, await wire.aguarded(lambda r: r.ping())
+        finally:
+            await wire.close_async_client()
+
+    assert asyncio.run(scenario()) == (True, None)
+
+
+def test_replies_in_time_keep_the_breaker_closed():
+    for _ in range(10):
+        assert wire.guarded(lambda r: r.ping()) is True
+    assert not redis_breaker.is_open

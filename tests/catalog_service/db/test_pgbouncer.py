@@ -146,10 +146,11 @@ def test_listings_admin_saves_and_readyz_work_through_pgbouncer_in_transaction_m
 def test_the_lag_sampler_never_prepares_statements():
     """psycopg prepares a statement run five times; PgBouncer 1.18 in transaction mode may send
     the next execution to a server session that never saw it."""
-    from catalog_service.db.health import replica_health
+    from catalog_service.db.health import LAG_REPLY_TIMEOUT, replica_health
 
-    replica_health._sample_lag("replica1")
-    assert replica_health._lag_connections["replica1"].prepare_threshold is None
+    with replica_health.connect_for_lag("replica1") as conn:
+        assert conn.prepare_threshold is None
+        assert conn.reply_timeout == LAG_REPLY_TIMEOUT  # and its replies are bounded
 
 
 def test_the_async_driver_connects_through_pgbouncer(pgbouncer):
