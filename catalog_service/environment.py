@@ -666,5 +666,11 @@ TOOL_VARIABLES: tuple[ToolVariable, ...] = (
     ToolVariable("LOCUST_STAFF_USERNAME", "bench-staff", "The Admin user Locust's staff log in as.",
                  BENCH, _LOAD),
     ToolVariable("LOCUST_STAFF_PASSWORD", "bench-staff-password", "That user's password.", BENCH, _LOAD),
+    ToolVariable("BENCH_CPU_DIR", "", "Set by the runner: where each Locust process writes its CPU time.",
+                 BENCH, _LOAD),
+    ToolVariable("BENCH_CHECK", "page", "Set by the runner: how a benchmark user checks an answer.",
+                 BENCH, _LOAD),
+    ToolVariable("BENCH_CHECK_EVERY", "1", "Set by the runner: check every Nth answer in full.",
+                 BENCH, _LOAD),
 )
 # fmt: on

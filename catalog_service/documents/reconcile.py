@@ -63,10 +63,12 @@ def reconcile(
     repair: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     using: str = PRIMARY_ALIAS,
+    progress: Callable[[int], None] = lambda checked: None,
 ) -> ReconcileReport:
     """Compare ``model``'s rows with its documents; with ``repair``, fix the drift found.
 
     Returns the report. Reads the primary (``using``): a replica's lag would look like drift.
+    ``progress`` is told how many rows, then documents, each batch checked.
     """
     report = ReconcileReport(model._meta.label)
     started = timezone.now()
@@ -79,6 +81,7 @@ def reconcile(
 
     for rows in _row_batches(model, batch_size, using=using):
         report.rows += len(rows)
+        progress(len(rows))
         ids = [row["pk"] for row in rows if row["pk"] not in pending]
         docs = {doc["_id"]: doc for doc in collection.find({"_id": {"$in": ids}})}
         recorded = latest_documents(model, ids, using=using)
@@ -101,6 +104,7 @@ def reconcile(
 
     for docs in _document_batches(collection, batch_size):
         report.documents += len(docs)
+        progress(len(docs))
         ids = [doc["_id"] for doc in docs]
         existing = set(
             model._default_manager.using(using).filter(pk__in=ids).values_list("pk", flat=True).order_by()

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -58,3 +60,20 @@ def test_seed_catalog_builds_the_catalog_and_refuses_to_overwrite_it():
 def test_seed_catalog_rejects_a_tree_too_small():
     with pytest.raises(CommandError, match="--categories"):
         call_command("seed_catalog", categories=2, products=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seeding_shows_its_progress(products_collection, monkeypatch):
+    from catalog_service import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_SECONDS", 0)  # a line per batch, as a long run logs
+    monkeypatch.setattr("catalog.management.commands.seed_catalog.BATCH_SIZE", 100)
+    out, err = io.StringIO(), io.StringIO()
+    call_command("seed_catalog", categories=6, products=250, stdout=out, stderr=err)
+    lines = err.getvalue().splitlines()
+    assert lines[0].startswith("seeding: 100 of 250 products (40 %), ") and "s left" in lines[0]
+    assert any(
+        line.startswith("seeding: 250 of 250 products (100 %), ") and "done in" in line for line in lines
+    )
+    assert any(line.startswith("loading documents: 250 of 250 documents (100 %)") for line in lines)
+    assert "seeded 6 categories and 250 products" in out.getvalue()  # stdout stays one line for scripts

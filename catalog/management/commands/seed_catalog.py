@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 from itertools import islice
-from typing import Any
+from typing import Any, TextIO
 
 import pymongo
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,6 +18,7 @@ from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.documents.client import get_collection
 from catalog_service.documents.codec import instance_to_json, json_to_document
 from catalog_service.documents.models import OutboxRecord
+from catalog_service.progress import Progress
 from categories.models import Category
 
 BATCH_SIZE = 5000
@@ -85,53 +86,59 @@ class Command(BaseCommand):
     ) -> int:
         """Write products and their outbox records with COPY (bulk_create's parameter arrays
         cost most of the time at this size); the documents follow after commit."""
-        created = 0
         documents: list[dict] = []
         specs = seeding.products(tree, count, seed)
         now = timezone.now()
-        connection = connections[PRIMARY_ALIAS]
-        product_columns = ("id", "category_id", "sku", "is_published", "created_at", "updated_at", "version")
-        outbox_columns = (
-            "model_label", "object_id", "version", "operation", "document",
-            "created_at", "attempts", "next_attempt_at", "last_error",
-        )  # fmt: skip
-        while batch := list(islice(specs, BATCH_SIZE)):
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                    [Product._meta.db_table, len(batch)],
+        # Progress on stderr: stdout says what was seeded, for scripts.
+        with Progress("seeding", count, "products", self.stderr) as progress:
+            while batch := list(islice(specs, BATCH_SIZE)):
+                progress.advance(_write_batch(batch, ids, now, documents))
+        transaction.on_commit(lambda: _insert_documents(documents, self.stderr), using=PRIMARY_ALIAS)
+        return progress.done
+
+
+PRODUCT_COLUMNS = ("id", "category_id", "sku", "is_published", "created_at", "updated_at", "version")
+OUTBOX_COLUMNS = (
+    "model_label", "object_id", "version", "operation", "document",
+    "created_at", "attempts", "next_attempt_at", "last_error",
+)  # fmt: skip
+
+
+def _write_batch(
+    batch: list[seeding.ProductSpec], ids: dict[int, int], now: Any, documents: list[dict]
+) -> int:
+    """COPY one batch of products and their outbox records; keep their documents for later."""
+    connection = connections[PRIMARY_ALIAS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Product._meta.db_table, len(batch)],
+        )
+        pks = [row[0] for row in cursor.fetchall()]
+        objs: list[Product] = []
+        for pk, spec in zip(pks, batch, strict=True):
+            objs.append(
+                Product(
+                    pk=pk,
+                    sku=spec.sku,
+                    category_id=ids[spec.category_key],
+                    is_published=spec.is_published,
+                    created_at=now,
+                    version=1,
+                    **spec.document,
                 )
-                pks = [row[0] for row in cursor.fetchall()]
-                objs: list[Product] = []
-                for pk, spec in zip(pks, batch, strict=True):
-                    objs.append(
-                        Product(
-                            pk=pk,
-                            sku=spec.sku,
-                            category_id=ids[spec.category_key],
-                            is_published=spec.is_published,
-                            created_at=now,
-                            version=1,
-                            **spec.document,
-                        )
-                    )
-                raw = cursor.cursor
-                with raw.copy(
-                    f"COPY {Product._meta.db_table} ({', '.join(product_columns)}) FROM STDIN"
-                ) as copy:
-                    for obj in objs:
-                        copy.write_row((obj.pk, obj.category_id, obj.sku, obj.is_published, now, now, 1))
-                with raw.copy(
-                    f"COPY {OutboxRecord._meta.db_table} ({', '.join(outbox_columns)}) FROM STDIN"
-                ) as copy:
-                    for obj in objs:
-                        doc = instance_to_json(obj)
-                        copy.write_row((Product._meta.label, obj.pk, 1, OutboxRecord.UPSERT, json.dumps(doc),
-                                        now, 0, now, ""))  # fmt: skip
-                        documents.append({**json_to_document(Product, doc), "_id": obj.pk, "version": 1})
-            created += len(objs)
-        transaction.on_commit(lambda: _insert_documents(documents), using=PRIMARY_ALIAS)
-        return created
+            )
+        raw = cursor.cursor
+        with raw.copy(f"COPY {Product._meta.db_table} ({', '.join(PRODUCT_COLUMNS)}) FROM STDIN") as copy:
+            for obj in objs:
+                copy.write_row((obj.pk, obj.category_id, obj.sku, obj.is_published, now, now, 1))
+        with raw.copy(f"COPY {OutboxRecord._meta.db_table} ({', '.join(OUTBOX_COLUMNS)}) FROM STDIN") as copy:
+            for obj in objs:
+                doc = instance_to_json(obj)
+                copy.write_row((Product._meta.label, obj.pk, 1, OutboxRecord.UPSERT, json.dumps(doc),
+                                now, 0, now, ""))  # fmt: skip
+                documents.append({**json_to_document(Product, doc), "_id": obj.pk, "version": 1})
+    return len(objs)
 
 
 SEED_WRITE_TIMEOUT_SECONDS = 300
@@ -142,18 +149,20 @@ def _delete_documents() -> None:
         get_collection(Product).delete_many({})
 
 
-def _insert_documents(documents: list[dict]) -> None:
+def _insert_documents(documents: list[dict], stream: TextIO) -> None:
     collection = get_collection(Product)
-    for start in range(0, len(documents), BATCH_SIZE):
-        batch = documents[start : start + BATCH_SIZE]
-        # A bulk load, not a request: the service's 3-second operation timeout does not fit it.
-        with pymongo.timeout(SEED_WRITE_TIMEOUT_SECONDS):
-            collection.insert_many(batch, ordered=False)
-        OutboxRecord.objects.using(PRIMARY_ALIAS).filter(
-            model_label=Product._meta.label,
-            object_id__in=[doc["_id"] for doc in batch],
-            applied_at__isnull=True,
-        ).update(applied_at=timezone.now())
+    with Progress("loading documents", len(documents), "documents", stream) as progress:
+        for start in range(0, len(documents), BATCH_SIZE):
+            batch = documents[start : start + BATCH_SIZE]
+            # A bulk load, not a request: the service's operation timeout does not fit it.
+            with pymongo.timeout(SEED_WRITE_TIMEOUT_SECONDS):
+                collection.insert_many(batch, ordered=False)
+            OutboxRecord.objects.using(PRIMARY_ALIAS).filter(
+                model_label=Product._meta.label,
+                object_id__in=[doc["_id"] for doc in batch],
+                applied_at__isnull=True,
+            ).update(applied_at=timezone.now())
+            progress.advance(len(batch))
 
 
 def _levels(tree: list[seeding.CategorySpec]) -> list[list[seeding.CategorySpec]]:

@@ -7,8 +7,11 @@ from typing import Any
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from catalog_service.db.config import PRIMARY_ALIAS
 from catalog_service.documents.base import DocumentModel
+from catalog_service.documents.client import get_collection
 from catalog_service.documents.reconcile import DEFAULT_BATCH_SIZE, ReconcileReport, reconcile
+from catalog_service.progress import Progress
 
 SHOWN_IDS = 20
 
@@ -34,7 +37,15 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be at least 1")
         remaining = 0
         for model in self._models(options["model"]):
-            report = reconcile(model, repair=options["repair"], batch_size=options["batch_size"])
+            # Rows, then documents: an estimate of both is the walk's length.
+            total = model._default_manager.using(PRIMARY_ALIAS).count()
+            total += get_collection(model).estimated_document_count()
+            with Progress(
+                f"reconciling {model._meta.label}", total, "rows and documents", self.stderr
+            ) as bar:
+                report = reconcile(
+                    model, repair=options["repair"], batch_size=options["batch_size"], progress=bar.advance
+                )
             self._print(report, repaired=options["repair"])
             # Dead letters are never repaired here: a person decides (fix the product, requeue).
             remaining += (

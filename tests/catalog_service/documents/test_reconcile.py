@@ -95,3 +95,15 @@ def test_documents_written_by_the_service_show_no_drift(products_collection):
     products[2].delete()
     report = reconcile(Product)
     assert (report.rows, report.documents, report.drift) == (2, 2, 0)
+
+
+def test_the_walk_shows_its_progress(products_collection, monkeypatch):
+    from catalog_service import progress
+
+    monkeypatch.setattr(progress, "LOG_EVERY_SECONDS", 0)
+    make_products(30)
+    err = StringIO()
+    call_command("reconcile_documents", "--batch-size", "10", stdout=StringIO(), stderr=err)
+    lines = [line for line in err.getvalue().splitlines() if line.startswith("reconciling catalog.Product: ")]
+    assert lines[0].startswith("reconciling catalog.Product: 10 of 60 rows and documents (16 %)")
+    assert lines[-1].startswith("reconciling catalog.Product: 60 of 60 rows and documents (100 %)")
