@@ -1,6 +1,8 @@
 """Baseline implementations of the category listing, to measure ours against.
 
-- ceiling: a constant 50-item JSON page; the cost of Django, the middleware and gunicorn alone.
+- ceiling: a constant 50-item JSON page; under the benchmark's WSGI application
+  (``loadtests.wsgi``) it is answered before Django, the cost of gunicorn and the load
+  generator alone.
 - constant: a real page of the requested size, built once per worker and then served from the
   process's memory (the cached listing's physical limit: the same bytes, no cache to read).
 - limit: the same page as ours, built by hand: one SQL query through a raw cursor, one
@@ -42,8 +44,11 @@ def _constant_item(i: int) -> dict:
             "url": f"http://127.0.0.1/api/v1/products/{i}/"}  # fmt: skip
 
 
+CEILING_ITEMS = 50
+
+
 @functools.cache
-def _constant_body(size: int) -> bytes:
+def constant_body(size: int) -> bytes:
     return orjson.dumps({"next": None, "previous": None, "results": [_constant_item(i) for i in range(size)]})
 
 
@@ -59,7 +64,8 @@ def _page_size(request: HttpRequest) -> int:
 
 
 def ceiling(request: HttpRequest, slug: str) -> HttpResponse:
-    return HttpResponse(_constant_body(50), content_type="application/json")
+    """The ceiling through Django: what ``loadtests.wsgi`` answers by itself (ASGI, tests)."""
+    return HttpResponse(constant_body(CEILING_ITEMS), content_type="application/json")
 
 
 # page size -> the body of the first real page of that size this worker built

@@ -16,7 +16,8 @@ from loadtests.bench.paths import PYTHON, ROOT
 
 # interface -> (gunicorn configuration, application)
 SERVERS = {
-    "wsgi": ("config/gunicorn.conf.py", "catalog_service.wsgi"),
+    # The service's application, with the ceiling answered before Django (loadtests/wsgi.py).
+    "wsgi": ("config/gunicorn.conf.py", "loadtests.wsgi:application"),
     "asgi": ("config/gunicorn_asgi.conf.py", "catalog_service.asgi:application"),
 }
 

@@ -21,7 +21,13 @@ class Variant:
 # Each ratio's two sides run one after the other, so drift in the machine's speed during the
 # run touches them alike.
 VARIANTS = (
-    Variant("ceiling", "/bench/ceiling/{slug}/products/", 50, "a constant 50-item JSON page", False),
+    Variant(
+        "ceiling",
+        "/bench/ceiling/{slug}/products/",
+        50,
+        "a constant 50-item JSON page, before Django (gunicorn and Locust alone)",
+        False,
+    ),
     # The floor of a request on each interface: Django, the middleware and the server, no page.
     Variant("healthz", "/healthz", None, "the health check: no page, no server", False, check="status"),
     Variant("naive", "/bench/naive/{slug}/products/", None, "lazy foreign key + one find_one per row"),

@@ -62,6 +62,7 @@ def test_servers_listen_on_free_loopback_ports():
         s.bind(("127.0.0.1", port))  # nothing holds it
     assert port_of(base_url(port)) == port
     assert gunicorn_command("asgi")[-1] == "catalog_service.asgi:application"
+    assert gunicorn_command("wsgi")[-1] == "loadtests.wsgi:application"
     assert set(SERVERS) == {"wsgi", "asgi"}
 
 
@@ -75,3 +76,19 @@ def test_every_category_of_the_tree_is_listed_and_only_the_cached_variant_warms_
     assert warm_up_slugs(variant_named("ours-cached"), slugs) == slugs
     assert warm_up_slugs(variant_named("asgi-cached"), slugs) == slugs
     assert warm_up_slugs(variant_named("limit"), slugs) == slugs[:WARM_UP_SLUGS]
+
+
+def test_the_ceiling_is_answered_before_django_and_everything_else_by_the_service():
+    from loadtests import wsgi
+
+    def call(path: str) -> tuple[list, bytes]:
+        started: list = []
+        body = b"".join(
+            wsgi.application({"PATH_INFO": path}, lambda status, headers: started.extend([status, headers]))
+        )
+        return started, body
+
+    (status, headers), body = call("/bench/ceiling/any/products/")
+    assert status == "200 OK" and ("Content-Type", "application/json") in headers
+    assert body == wsgi.CEILING_BODY and body.startswith(b'{"next":null')
+    assert wsgi.application.__module__ == "loadtests.wsgi" and wsgi.service is not wsgi.application
