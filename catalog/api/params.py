@@ -34,7 +34,7 @@ MAX_ATTRIBUTE_FILTERS = 10
 ATTRIBUTE_KEY = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\- ]{0,63}")
 MAX_ATTRIBUTE_VALUE_LENGTH = 200
 MAX_RANGE_INTEGER = 2**63 - 1  # a BSON integer
-NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?")
+NUMBER = re.compile(r"-?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?", re.ASCII)
 FILTERS = ("min_price", "max_price", "include_descendants")
 SINGLE_VALUED = ("cursor", "page_size", "ordering", *FILTERS, "fields")
 KNOWN = frozenset({*SINGLE_VALUED, "attr", "attr_range", "format"})
@@ -136,7 +136,7 @@ def _facet_keys(raw: str) -> tuple[str, ...]:
 
 
 def _price_buckets(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_PRICE_BUCKETS:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PRICE_BUCKETS:
         raise ValueError(f"a whole number from 1 to {MAX_PRICE_BUCKETS}")
     return int(raw)
 

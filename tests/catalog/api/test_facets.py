@@ -12,7 +12,7 @@ from catalog.models import Product
 from catalog_service.caching.generations import bump
 from categories.models import Category
 from tests.catalog.api.conftest import listing
-from tests.conftest import queries_by_alias
+from tests.conftest import ReplicatedClient, queries_by_alias
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPLICAS = {"replica1", "replica2"}
@@ -192,6 +192,19 @@ def test_bad_input_is_a_400_naming_the_parameter(client, shop, params, named):
         assert response.status_code == 400 and named in response.json()
 
 
+def test_no_input_yields_a_500(client, shop):
+    nasty = ["", " ", "\x00", "%", "💥", "'", '"', "\\", "{}", "[]", "a" * 5000, "-0", "0x10", "1_000", "²",
+             "k:..", "k:1..2..3", "k:\x00..1", "k:-0..0", "k:1e308..",
+             "k:99999999999999999999.."]  # fmt: skip
+    names = ("min_price", "max_price", "attr", "attr_range", "include_descendants", "facets", "price_buckets")
+    for name in names:
+        for value in nasty:
+            response = facets(client, **{name: value})
+            assert response.status_code in (200, 400), (name, value, response.status_code)
+    for value in nasty:
+        assert listing(client, attr_range=value).status_code in (200, 400), value
+
+
 def test_after_an_admin_edit_an_update_and_a_move_the_listing_and_facets_agree(
     client, shop, django_user_model
 ):
@@ -232,8 +245,6 @@ def test_after_an_admin_edit_an_update_and_a_move_the_listing_and_facets_agree(
 
 @pytest.mark.wsgi_only  # compares the two interfaces itself
 def test_the_async_view_serves_the_same_json(shop, asgi_client):
-    from tests.conftest import ReplicatedClient
-
     wsgi_client = ReplicatedClient()
     for params in ({}, {"attr": ["color:red", "size:S"], "price_buckets": "7"}, {"facets": "watts,size"}):
         first = facets(asgi_client, **params)
