@@ -129,7 +129,7 @@ def test_every_count_equals_the_ground_truth(products_collection, client):
         "sizes": list(seeding.SIZES),
     }
     rng = random.Random(20)
-    checked = 0
+    checked = nonempty = truncated = filtered = 0
     for _ in range(COMBINATIONS):
         category = rng.choice(list(categories.values()))
         params = random_params(rng, pools)
@@ -144,6 +144,9 @@ def test_every_count_equals_the_ground_truth(products_collection, client):
 
         assert body["count"] == sum(1 for d in docs if truth.matches(d)), context
         checked += 1
+        nonempty += body["count"] > 0
+        truncated += bool(body["truncated"])
+        filtered += bool(truth.values or truth.ranges or truth.min_price or truth.max_price)
 
         priced = [price_of(d) for d in docs if truth.matches(d, but="price")]
         if priced:
@@ -188,3 +191,9 @@ def test_every_count_equals_the_ground_truth(products_collection, client):
             left_out = sorted(counts.values(), reverse=True)[len(entries) :]
             assert not left_out or min(shown) >= left_out[0], context  # the most common are shown
     assert checked > COMBINATIONS * 5
+    # The combinations are not trivial: many filter, many still find products, some cut values.
+    assert nonempty > COMBINATIONS // 4 and filtered > COMBINATIONS // 2 and truncated > 0, (
+        nonempty,
+        filtered,
+        truncated,
+    )
