@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from catalog import cursors
-from catalog.listing import ListingQuery
+from catalog.listing import FacetQuery, ListingQuery
 
 
 def _digest(text: str) -> str:
@@ -36,6 +36,13 @@ def listing_key(*, base_url: str, slug: str, query: ListingQuery) -> str:
     # pages never hand out cursors signed by a key that is being rotated out).
     signed_under = _digest(settings.SECRET_KEY)
     return f"listing:{slug}:{_digest(base_url + '?' + urlencode(params) + '#' + signed_under)}"
+
+
+def facets_key(*, slug: str, query: FacetQuery) -> str:
+    """The key of one category's facets: the normalized query. Entries live under the category's
+    generation (``category_generation_key``), like its listing pages, so a write that outdates
+    the listing outdates the facets too. The body holds no links, so no origin is in the key."""
+    return f"facets:{slug}:{_digest(urlencode(query.canonical_params()))}"
 
 
 def product_key(*, base_url: str, product_id: int) -> str:

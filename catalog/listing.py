@@ -8,6 +8,7 @@ of HTTP or DRF.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,41 @@ DEFAULT_PAGE_SIZE = 24
 MAX_PAGE_SIZE = 100
 ORDERINGS = ("newest", "price", "-price", "name")
 LISTING_FIELDS = ("id", "sku", "name", "price", "category", "attributes", "images", "url")
+MAX_FACET_KEYS = 20
+MAX_FACET_VALUES = 50
+DEFAULT_PRICE_BUCKETS = 5
+MAX_PRICE_BUCKETS = 20
+
+#: A numeric attribute range: key, lowest and highest value (inclusive; None is an open end).
+AttributeRange = tuple[str, "int | float | None", "int | float | None"]
+
+
+def number_text(value: int | float | None) -> str:
+    """Return a range bound as the canonical text of the query (empty for an open end)."""
+    return "" if value is None else repr(value)
+
+
+def range_text(bounds: AttributeRange) -> str:
+    """Return ``KEY:LOW..HIGH``, the canonical form of an ``attr_range`` parameter."""
+    key, low, high = bounds
+    return f"{key}:{number_text(low)}..{number_text(high)}"
+
+
+def filter_params(
+    *,
+    attributes: Iterable[tuple[str, str]],
+    attribute_ranges: Iterable[AttributeRange],
+    include_descendants: bool,
+    min_price: Decimal | None,
+    max_price: Decimal | None,
+) -> list[tuple[str, str]]:
+    """Return the filter parameters shared by the listing and the facets, in a fixed order."""
+    params = [("attr", f"{key}:{value}") for key, value in attributes]  # already sorted
+    params += [("attr_range", range_text(bounds)) for bounds in attribute_ranges]
+    params += [("include_descendants", "true" if include_descendants else "false")]
+    params += [("max_price", "" if max_price is None else str(max_price))]
+    params += [("min_price", "" if min_price is None else str(min_price))]
+    return params
 
 
 @dataclass(frozen=True)
@@ -28,10 +64,13 @@ class ListingQuery:
     ordering: str = "newest"
     min_price: Decimal | None = None
     max_price: Decimal | None = None
+    #: (key, value) pairs, sorted: values of one key are alternatives (OR), keys all apply (AND).
     attributes: tuple[tuple[str, str], ...] = ()
     fields: tuple[str, ...] = LISTING_FIELDS
     include_descendants: bool = True
     cursor: Cursor | None = None
+    #: Numeric ranges, sorted by key, one per key.
+    attribute_ranges: tuple[AttributeRange, ...] = ()
 
     @property
     def document_driven(self) -> bool:
@@ -41,25 +80,56 @@ class ListingQuery:
             or self.min_price is not None
             or self.max_price is not None
             or bool(self.attributes)
+            or bool(self.attribute_ranges)
         )
 
     def canonical_params(self) -> list[tuple[str, str]]:
         """Return every parameter but the cursor, defaults filled in, in a fixed order."""
-        params = [("attr", f"{key}:{value}") for key, value in self.attributes]  # already sorted
+        params = filter_params(
+            attributes=self.attributes,
+            attribute_ranges=self.attribute_ranges,
+            include_descendants=self.include_descendants,
+            min_price=self.min_price,
+            max_price=self.max_price,
+        )
         params += [
             ("fields", ",".join(self.fields)),
-            ("include_descendants", "true" if self.include_descendants else "false"),
-            ("max_price", "" if self.max_price is None else str(self.max_price)),
-            ("min_price", "" if self.min_price is None else str(self.min_price)),
             ("ordering", self.ordering),
             ("page_size", str(self.page_size)),
         ]
-        return params
+        return sorted(params, key=lambda pair: pair[0])  # stable: repeated names keep their order
 
     def link_params(self) -> list[tuple[str, str]]:
         """Return the parameters a next/previous link repeats (defaults left out)."""
         defaults = dict(ListingQuery().canonical_params())
-        return [(k, v) for k, v in self.canonical_params() if k == "attr" or (v and v != defaults.get(k))]
+        repeated = ("attr", "attr_range")
+        return [(k, v) for k, v in self.canonical_params() if k in repeated or (v and v != defaults.get(k))]
+
+
+@dataclass(frozen=True)
+class FacetQuery:
+    """A validated facets request: the listing's filters, the attribute keys to count (empty:
+    every key present in the subtree, at most ``MAX_FACET_KEYS``) and the price buckets."""
+
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    attributes: tuple[tuple[str, str], ...] = ()
+    attribute_ranges: tuple[AttributeRange, ...] = ()
+    include_descendants: bool = True
+    facets: tuple[str, ...] = ()  # sorted
+    price_buckets: int = DEFAULT_PRICE_BUCKETS
+
+    def canonical_params(self) -> list[tuple[str, str]]:
+        """Return every parameter, defaults filled in, in a fixed order (the cache key's)."""
+        params = filter_params(
+            attributes=self.attributes,
+            attribute_ranges=self.attribute_ranges,
+            include_descendants=self.include_descendants,
+            min_price=self.min_price,
+            max_price=self.max_price,
+        )
+        params += [("facets", ",".join(self.facets)), ("price_buckets", str(self.price_buckets))]
+        return sorted(params, key=lambda pair: pair[0])
 
 
 def attribute_candidates(value: str) -> list[Any]:

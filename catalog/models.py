@@ -26,7 +26,9 @@ class Product(DocumentModel):
     # Copied into the document so the document side can filter and order a category's products.
     document_mirror_fields = ("category_id", "is_published", "created_at")
     # What the document-driven listings need: a category's products by price, by id (keyset
-    # pages), newest first; and attribute filters (a wildcard index).
+    # pages), newest first; and attribute filters and ranges (a wildcard index). The facets'
+    # aggregate starts with a $match on category_id and is_published, the first index's prefix;
+    # its $facet sub-pipelines work on what that match passed on, which no index can serve.
     document_indexes = (
         IndexModel(
             [

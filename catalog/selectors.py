@@ -25,13 +25,13 @@ import logging
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from bson.decimal128 import Decimal128
 from django.db import connections, router
 
 from catalog.cursors import Cursor
-from catalog.listing import LISTING_FIELDS, ListingQuery, attribute_candidates
+from catalog.listing import LISTING_FIELDS, AttributeRange, ListingQuery, attribute_candidates
 from catalog.models import Product
 from catalog_service.documents.client import get_collection
 from categories.models import Category
@@ -82,7 +82,15 @@ class Find:
     limit: int = 0
 
 
-Steps = Generator[Sql | Find, Any, Any]
+@dataclass(frozen=True)
+class Aggregate:
+    """An aggregate on the products collection (one round trip: its result must fit in the
+    first batch, as a ``$facet`` stage's single document does); the step receives a list."""
+
+    pipeline: list[dict[str, Any]]
+
+
+Steps = Generator[Sql | Find | Aggregate, Any, Any]
 
 
 CENT = Decimal("0.01")
@@ -105,13 +113,20 @@ def price_text(value: Any) -> str | None:
     return str(number if number.as_tuple().exponent == -2 else number.quantize(CENT))
 
 
-def _cents_text(value: Decimal128) -> str | None:
-    """Return the text of a Decimal128 stored with exactly two decimal places (how prices are
-    written), read straight from its bits; None for anything else (the general path then).
+def price_cents(value: Any) -> int | None:
+    """Return a stored price in cents (None for no price), reading a Decimal128 with two
+    decimal places straight from its bits (see ``_cents_text``)."""
+    if value is None:
+        return None
+    if isinstance(value, Decimal128):
+        cents = _bid_cents(value)
+        if cents is not None:
+            return cents
+        value = value.to_decimal()
+    return int((Decimal(value) * 100).to_integral_value())
 
-    ``Decimal128.to_decimal`` is pure Python and was the largest single cost of a 100-item
-    page (13 % of its samples under load); this is a few integer operations.
-    """
+
+def _bid_cents(value: Decimal128) -> int | None:
     bid = value.bid
     high = int.from_bytes(bid[8:], "little")
     if (high >> 61) & 0b11 == 0b11:  # the second form (huge coefficients), infinities, NaNs
@@ -119,8 +134,21 @@ def _cents_text(value: Decimal128) -> str | None:
     if ((high >> 49) & 0x3FFF) - _BID_EXPONENT_BIAS != -2:
         return None
     coefficient = ((high & _BID_COEFFICIENT_HIGH_MASK) << 64) | int.from_bytes(bid[:8], "little")
-    digits = str(coefficient).rjust(3, "0")
-    return f"{'-' if high >> 63 else ''}{digits[:-2]}.{digits[-2:]}"
+    return -coefficient if high >> 63 else coefficient
+
+
+def _cents_text(value: Decimal128) -> str | None:
+    """Return the text of a Decimal128 stored with exactly two decimal places (how prices are
+    written), read straight from its bits; None for anything else (the general path then).
+
+    ``Decimal128.to_decimal`` is pure Python and was the largest single cost of a 100-item
+    page (13 % of its samples under load); this is a few integer operations.
+    """
+    cents = _bid_cents(value)
+    if cents is None:
+        return None
+    digits = str(abs(cents)).rjust(3, "0")
+    return f"{'-' if cents < 0 else ''}{digits[:-2]}.{digits[-2:]}"
 
 
 def run_steps(steps: Steps) -> Any:
@@ -134,6 +162,8 @@ def run_steps(steps: Steps) -> Any:
                 if isinstance(request, Sql):
                     db.execute(request.statement, request.params)
                     result: Any = db.fetchall()
+                elif isinstance(request, Aggregate):
+                    result = list(collection.aggregate(request.pipeline))
                 else:
                     cursor = collection.find(request.filter, request.projection, limit=request.limit)
                     result = list(cursor.sort(request.sort) if request.sort else cursor)
@@ -244,18 +274,63 @@ def _page_from_sql(subtree: tuple[str, str], query: ListingQuery, wanted: list[s
     return rows, keys, has_more
 
 
-def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, Any]:
-    """Return the MongoDB filter of ``query``: operators are ours, every value a literal."""
-    conditions: list[dict[str, Any]] = [{"category_id": {"$in": category_ids}}, {"is_published": True}]
+class Filtered(Protocol):
+    """What the listing and the facets filter on (``ListingQuery`` and ``FacetQuery``)."""
+
+    min_price: Decimal | None
+    max_price: Decimal | None
+    attributes: tuple[tuple[str, str], ...]
+    attribute_ranges: tuple[AttributeRange, ...]
+
+
+def price_condition(query: Filtered) -> dict[str, Any] | None:
+    """Return the MongoDB condition of the query's price range, or None without one."""
     price: dict[str, Any] = {}
     if query.min_price is not None:
         price["$gte"] = Decimal128(query.min_price)
     if query.max_price is not None:
         price["$lte"] = Decimal128(query.max_price)
-    if price:
-        conditions.append({"price": price})
+    return {"price": price} if price else None
+
+
+def attribute_conditions(query: Filtered) -> dict[str, list[dict[str, Any]]]:
+    """Return each filtered attribute key's MongoDB conditions (all must hold).
+
+    The values given for one key are alternatives: one ``$in`` of all their literal spellings,
+    which on a list-valued attribute matches when any element does. A range with both ends
+    must hold for one element (``$elemMatch``) of a list, or for a value that is not a list
+    (``KEY.0`` exists only on a non-empty list, attributes holding no objects): a plain
+    ``$gte``/``$lte`` pair would accept a list with one element above the range and another
+    below it."""
+    conditions: dict[str, list[dict[str, Any]]] = {}
     for key, value in query.attributes:
-        conditions.append({f"attributes.{key}": {"$in": attribute_candidates(value)}})
+        conditions.setdefault(key, []).extend(attribute_candidates(value))
+    by_key = {key: [{f"attributes.{key}": {"$in": values}}] for key, values in conditions.items()}
+    for key, low, high in query.attribute_ranges:
+        bounds = {op: bound for op, bound in (("$gte", low), ("$lte", high)) if bound is not None}
+        path = f"attributes.{key}"
+        if len(bounds) == 1:
+            condition: dict[str, Any] = {path: bounds}
+        else:
+            one_element = {path: {"$elemMatch": bounds}}
+            condition = {"$or": [one_element, {path: bounds, f"{path}.0": {"$exists": False}}]}
+        by_key.setdefault(key, []).append(condition)
+    return by_key
+
+
+def subtree_condition(category_ids: list[int]) -> dict[str, Any]:
+    """Return the condition every listing and facet starts with: published, in the subtree."""
+    return {"category_id": {"$in": category_ids}, "is_published": True}
+
+
+def document_filter(category_ids: list[int], query: ListingQuery) -> dict[str, Any]:
+    """Return the MongoDB filter of ``query``: operators are ours, every value a literal."""
+    conditions: list[dict[str, Any]] = [{"category_id": {"$in": category_ids}}, {"is_published": True}]
+    price = price_condition(query)
+    if price is not None:
+        conditions.append(price)
+    for key_conditions in attribute_conditions(query).values():
+        conditions.extend(key_conditions)
     cursor = query.cursor
     if cursor is not None:
         field, direction = DOCUMENT_SORT[query.ordering]

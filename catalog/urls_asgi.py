@@ -1,5 +1,5 @@
 """The product endpoints for ASGI requests: ``catalog.urls``' paths and names, with the async
-listing and product detail (``catalog.api.aio_views``) in place of the DRF views."""
+listing, facets and product detail (``catalog.api.aio_views``) in place of the DRF views."""
 
 from django.urls import path
 
@@ -8,6 +8,7 @@ from catalog.urls import urlpatterns as wsgi_urlpatterns
 
 AIO_VIEWS = {
     "category-products": aio_views.category_products,
+    "category-facets": aio_views.category_facets,
     "product-detail": aio_views.product_detail,
 }
 

@@ -1,4 +1,4 @@
-"""The listing and the product detail as async views (ASGI): the same URLs, responses, cache
+"""The listing, the facets and the product detail as async views (ASGI): the same URLs, responses, cache
 entries, query budget, ETags and errors as ``catalog.api.views``, with every wait awaited.
 
 Only JSON GETs are answered here; the browsable API and other methods go to the DRF views,
@@ -18,9 +18,10 @@ from django.utils.cache import patch_vary_headers
 
 from catalog import aio_selectors
 from catalog.api.cache_hits import VARY, response_of, varying, wants_json
-from catalog.api.params import parse_listing_query
+from catalog.api.params import parse_facet_query, parse_listing_query
 from catalog.api.views import (
     RENDERER,
+    CategoryFacetsView,
     CategoryProductsView,
     ProductDetailView,
     cannot_exist,
@@ -29,7 +30,13 @@ from catalog.api.views import (
     page_links,
     product_url_builder,
 )
-from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
+from catalog.cache_keys import (
+    category_generation_key,
+    facets_key,
+    listing_key,
+    product_generation_key,
+    product_key,
+)
 from catalog_service.api import throttling
 from catalog_service.api.exceptions import exception_handler
 from catalog_service.api.origin import link_base
@@ -38,6 +45,7 @@ from catalog_service.caching.entries import Built
 
 _drf_listing = sync_to_async(CategoryProductsView.as_view())
 _drf_detail = sync_to_async(ProductDetailView.as_view())
+_drf_facets = sync_to_async(CategoryFacetsView.as_view())
 
 
 async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase:
@@ -61,6 +69,30 @@ async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase
             return Built(RENDERER.render({**page_links(request, query, page), "results": page.items}))
 
         key = listing_key(base_url=link_base(request), slug=slug, query=query)
+        return await _cached(key, category_generation_key(slug), settings.CACHE_TTLS["listing"], build)
+
+    return await _answering_errors(request, answer)
+
+
+async def category_facets(request: HttpRequest, slug: str) -> HttpResponseBase:
+    """Counts for a category page's filters (see ``CategoryFacetsView``)."""
+    if request.method != "GET" or not wants_json(request):
+        return varying(await _drf_facets(request, slug=slug))
+
+    async def answer() -> HttpResponseBase:
+        refused = cannot_exist(slug=slug)
+        if refused is not None:  # as in the listing
+            raise refused
+        await throttling.acheck(request)
+        query = parse_facet_query(request.GET)
+
+        async def build() -> Built:
+            facets = await aio_selectors.product_facets(slug=slug, query=query)
+            if facets is None:
+                raise no_category(slug)
+            return Built(RENDERER.render(facets))
+
+        key = facets_key(slug=slug, query=query)
         return await _cached(key, category_generation_key(slug), settings.CACHE_TTLS["listing"], build)
 
     return await _answering_errors(request, answer)

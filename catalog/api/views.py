@@ -19,8 +19,15 @@ from rest_framework.views import APIView
 from catalog import cursors
 from catalog.api import schema
 from catalog.api.cache_hits import response_of
-from catalog.api.params import parse_listing_query
-from catalog.cache_keys import category_generation_key, listing_key, product_generation_key, product_key
+from catalog.api.params import parse_facet_query, parse_listing_query
+from catalog.cache_keys import (
+    category_generation_key,
+    facets_key,
+    listing_key,
+    product_generation_key,
+    product_key,
+)
+from catalog.facets import product_facets
 from catalog.listing import ListingQuery
 from catalog.selectors import Page, product_detail, product_listing
 from catalog_service.api.origin import absolute_link, link_base, public_origin
@@ -130,6 +137,44 @@ class CategoryProductsView(APIView):
         return cached_json(
             request,
             listing_key(base_url=link_base(request), slug=slug, query=query),
+            category_generation_key(slug),
+            settings.CACHE_TTLS["listing"],
+            body,
+        )
+
+
+class CategoryFacetsView(APIView):
+    """Counts for a category page's filters (disjunctive: see ``catalog.facets``), cached with
+    its listing under the category's generation."""
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        refused = cannot_exist(slug=kwargs["slug"])
+        if refused is not None:  # as in CategoryProductsView
+            raise refused
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="category_facets",
+        parameters=schema.FACET_PARAMETERS,
+        responses={
+            200: schema.FacetsSerializer,
+            400: OpenApiResponse(VALIDATION_ERROR, description="A parameter is invalid; it is named."),
+            404: OpenApiResponse(DETAIL_ERROR, description="No such category."),
+            503: UNAVAILABLE,
+        },
+    )
+    def get(self, request: Request, slug: str) -> HttpResponseBase:
+        query = parse_facet_query(request.query_params)  # refused before any cache or database work
+
+        def body() -> dict[str, Any]:
+            facets = product_facets(slug=slug, query=query)
+            if facets is None:
+                raise no_category(slug)
+            return facets
+
+        return cached_json(
+            request,
+            facets_key(slug=slug, query=query),
             category_generation_key(slug),
             settings.CACHE_TTLS["listing"],
             body,

@@ -17,13 +17,26 @@ def test_the_schema_describes_every_endpoint_parameter_and_error(client):
     paths = schema["paths"]
     assert set(paths) >= {
         "/api/v1/categories/", "/api/v1/categories/{slug}/", "/api/v1/categories/{slug}/products/",
-        "/api/v1/products/{id}/",
+        "/api/v1/products/{id}/", "/api/v1/categories/{slug}/facets/",
     }  # fmt: skip
     operation = paths["/api/v1/categories/{slug}/products/"]["get"]
     names = {p["name"] for p in operation["parameters"]}
     assert names >= {"cursor", "page_size", "ordering", "min_price", "max_price", "attr", "fields",
                      "include_descendants", "slug"}  # fmt: skip
     assert set(operation["responses"]) == {"200", "400", "404", "503"}
+    assert "attr_range" in names
+    facets = paths["/api/v1/categories/{slug}/facets/"]["get"]
+    assert {p["name"] for p in facets["parameters"]} == {
+        "min_price", "max_price", "attr", "attr_range", "include_descendants", "facets", "price_buckets",
+        "slug",
+    }  # fmt: skip
+    assert set(facets["responses"]) == {"200", "400", "404", "503"}
+    assert set(schema["components"]["schemas"]["Facets"]["properties"]) == {
+        "count",
+        "price",
+        "attributes",
+        "truncated",
+    }
     item = schema["components"]["schemas"]["ProductListItem"]
     assert set(item["properties"]) == {
         "id",
@@ -58,6 +71,11 @@ def test_responses_match_the_schema(client, shop):
     assert set(body) == set(schema["ProductListPage"]["properties"])
     for item in body["results"]:
         assert set(item) == item_keys
+    facets = client.get("/api/v1/categories/home/facets/").json()
+    assert set(facets) == set(schema["Facets"]["properties"])
+    assert set(facets["price"]) == set(schema["PriceFacet"]["properties"])
+    assert set(facets["price"]["buckets"][0]) == set(schema["PriceBucket"]["properties"])
+    assert set(facets["attributes"]["color"][0]) == set(schema["FacetValue"]["properties"])
     assert set(client.get(body["results"][0]["url"]).json()) == detail_keys
 
 

@@ -35,6 +35,7 @@ OPERATIONS = {
     "GET /api/v1/categories/",
     "GET /api/v1/categories/{slug}/",
     "GET /api/v1/categories/{slug}/products/",
+    "GET /api/v1/categories/{slug}/facets/",
     "GET /api/v1/products/{id}/",
 }
 

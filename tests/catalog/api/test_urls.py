@@ -11,6 +11,7 @@ ENDPOINTS = [
     ("api:category-tree", {}, "/api/v1/categories/"),
     ("api:category-detail", {"slug": "home"}, "/api/v1/categories/home/"),
     ("api:category-products", {"slug": "home"}, "/api/v1/categories/home/products/"),
+    ("api:category-facets", {"slug": "home"}, "/api/v1/categories/home/facets/"),
     ("api:product-detail", {"pk": 7}, "/api/v1/products/7/"),
 ]
 
@@ -26,6 +27,7 @@ def test_every_endpoint_keeps_its_name_and_path_on_both_interfaces(urlconf, name
     ("url", "view"),
     [
         ("/api/v1/categories/home/products/", aio_views.category_products),
+        ("/api/v1/categories/home/facets/", aio_views.category_facets),
         ("/api/v1/products/7/", aio_views.product_detail),
     ],
 )
