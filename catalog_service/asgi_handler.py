@@ -3,12 +3,13 @@
 Django's ``ASGIHandler.handle`` sends ``request_started`` with ``asend``, which runs the sync
 receivers through ``sync_to_async``, and closes the response through ``sync_to_async`` (closing
 sends ``request_finished``). Those receivers are Django's own, ``reset_queries`` and
-``close_old_connections``: they look after the sync database connections, and an API request
-under ASGI has none (the async views read through the asyncio pools; a cache hit touches no
-database). So for API and health paths (``settings.API_PATH_PREFIXES``) the handler skips
-``request_started`` and closes the response inline: ``request_finished`` then reaches the same
-receivers in the event loop's context, where they find no connection and return. Every other
-path (Admin, whose views run the ORM in a thread) is handled exactly as Django handles it.
+``close_old_connections``: they look after the sync database connections of the thread that
+runs sync views, and a request answered by an async view has none (the async views read
+through the asyncio pools; a cache hit touches no database). So for API and health paths
+(``settings.API_PATH_PREFIXES``) the handler skips ``request_started``, and closes the response
+inline when an async view answered it; when a sync view did (the category tree, ``/readyz``),
+it closes it in that thread as Django does, so that thread's connections are still looked
+after at the end of each request. Every other path (Admin) is handled exactly as Django does.
 
 ``handle_api`` follows Django 5.2's ``ASGIHandler.handle`` line for line otherwise.
 """
@@ -19,9 +20,11 @@ import asyncio
 import contextlib
 from typing import Any
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.conf import settings
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import set_script_prefix
 
 
@@ -32,6 +35,16 @@ def is_api_scope(scope: dict[str, Any]) -> bool:
     if root and path.startswith(root):
         path = path[len(root) :]
     return path.startswith(tuple(settings.API_PATH_PREFIXES))
+
+
+async def close(request: HttpRequest | None, response: HttpResponseBase) -> None:
+    """Close the response, which sends ``request_finished``: inline after an async view, else in
+    the thread where sync views run (their connections are that thread's)."""
+    match = getattr(request, "resolver_match", None)
+    if match is not None and iscoroutinefunction(match.func):
+        response.close()
+    else:
+        await sync_to_async(response.close)()
 
 
 class CatalogASGIHandler(ASGIHandler):
@@ -51,7 +64,7 @@ class CatalogASGIHandler(ASGIHandler):
         if request is None:
             body_file.close()
             await self.send_response(error_response, send)
-            error_response.close()
+            await close(request, error_response)
             return
 
         async def process_request() -> Any:
@@ -84,5 +97,5 @@ class CatalogASGIHandler(ASGIHandler):
         except asyncio.CancelledError:
             pass  # nothing to close; request_finished has nothing to do here (see above)
         else:
-            response.close()  # inline: sends request_finished, whose receivers find nothing to close
+            await close(request, response)
         body_file.close()

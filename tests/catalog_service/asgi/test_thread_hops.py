@@ -114,3 +114,13 @@ def test_the_counter_sees_a_hop(event_loop_thread):
     with counting_submissions() as submitted:
         event_loop_thread.run(sync_to_async(lambda: None)())
     assert len(submitted) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sync_view_on_the_api_path_has_its_connections_closed_in_a_thread(event_loop_thread, shop):
+    """The category tree is a sync (DRF) view: it runs the ORM in a thread, so the response is
+    closed there too (request_finished's receivers must not touch a connection on the loop)."""
+    for _ in range(2):  # the second request finds the first one's connection, if any was kept
+        response, submitted = get(event_loop_thread, "/api/v1/categories/")
+        assert response["status"] == 200 and b"home" in response["body"]
+        assert "HttpResponseBase.close" in submitted
