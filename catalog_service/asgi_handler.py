@@ -37,11 +37,19 @@ def is_api_scope(scope: dict[str, Any]) -> bool:
     return path.startswith(tuple(settings.API_PATH_PREFIXES))
 
 
+SYNC_VIEW_RAN = "catalog_sync_view_ran"
+
+
+def mark_sync_view(request: HttpRequest) -> None:
+    """Say that an async view handed ``request`` to a sync view (which used the sync thread)."""
+    setattr(request, SYNC_VIEW_RAN, True)
+
+
 async def close(request: HttpRequest | None, response: HttpResponseBase) -> None:
-    """Close the response, which sends ``request_finished``: inline after an async view, else in
-    the thread where sync views run (their connections are that thread's)."""
+    """Close the response, which sends ``request_finished``: inline after an async view that did
+    all the work, else in the thread where sync views run (their connections are that thread's)."""
     match = getattr(request, "resolver_match", None)
-    if match is not None and iscoroutinefunction(match.func):
+    if match is not None and iscoroutinefunction(match.func) and not getattr(request, SYNC_VIEW_RAN, False):
         response.close()
     else:
         await sync_to_async(response.close)()

@@ -40,12 +40,26 @@ from catalog.cache_keys import (
 from catalog_service.api import throttling
 from catalog_service.api.exceptions import exception_handler
 from catalog_service.api.origin import link_base
+from catalog_service.asgi_handler import mark_sync_view
 from catalog_service.caching import stampede
 from catalog_service.caching.entries import Built
 
-_drf_listing = sync_to_async(CategoryProductsView.as_view())
-_drf_detail = sync_to_async(ProductDetailView.as_view())
-_drf_facets = sync_to_async(CategoryFacetsView.as_view())
+
+def _in_thread(view: Callable[..., HttpResponseBase]) -> Callable[..., Awaitable[HttpResponseBase]]:
+    """A DRF view for what the async views leave to it (other methods, the browsable API), run
+    in the sync thread; the ASGI handler then closes the response there too."""
+    adapted = sync_to_async(view)
+
+    async def run(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        mark_sync_view(request)
+        return await adapted(request, *args, **kwargs)
+
+    return run
+
+
+_drf_listing = _in_thread(CategoryProductsView.as_view())
+_drf_detail = _in_thread(ProductDetailView.as_view())
+_drf_facets = _in_thread(CategoryFacetsView.as_view())
 
 
 async def category_products(request: HttpRequest, slug: str) -> HttpResponseBase:

@@ -16,8 +16,11 @@ from django.http import HttpRequest, HttpResponseBase, JsonResponse
 
 from catalog_service.middleware_modes import BothModesMiddleware
 
-# Headers of the original response that still describe the JSON one.
-KEPT_HEADERS = ("Allow", "Retry-After", "Vary", "X-Request-ID", "Cache-Control", "WWW-Authenticate")
+# Headers of the original response that described its body; every other one (security headers,
+# Allow, Retry-After, Vary, the request id) still applies to the JSON that replaces it.
+BODY_HEADERS = frozenset(
+    {"content-type", "content-length", "content-encoding", "etag", "last-modified", "content-disposition"}
+)
 
 
 def error(status: int, detail: str) -> JsonResponse:
@@ -66,11 +69,12 @@ def as_json(response: HttpResponseBase) -> HttpResponseBase:
     if response.status_code == 429:
         detail = "Too many requests: try again later."
     replacement = error(response.status_code, detail)
-    for name in KEPT_HEADERS:
-        if name in response:
-            replacement[name] = response[name]
+    for name, value in response.items():
+        if name.lower() not in BODY_HEADERS:
+            replacement[name] = value
     for cookie in response.cookies.values():  # a session or pin cookie set on the way out
         replacement.cookies[cookie.key] = cookie
+    response.close()  # the discarded response's resources (a file's handle)
     return replacement
 
 

@@ -85,8 +85,10 @@ def watch_primary(execute: Callable[..., Any], sql: str, params: Any, many: bool
     current = state.current()
     if keyword in WRITE_KEYWORDS:
         current.wrote = True
-        _on_commit(context["connection"], current)
-    elif keyword == "SELECT":
+        result = execute(sql, params, many, context)
+        _on_commit(context["connection"], current)  # after it ran: a failed write commits nothing
+        return result
+    if keyword == "SELECT":
         _guard(current, context["connection"], sql)
     return execute(sql, params, many, context)
 

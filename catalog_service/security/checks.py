@@ -50,6 +50,15 @@ def check_as_django_middleware(app_configs: Any = None, **kwargs: Any) -> list[c
     with override_settings(MIDDLEWARE=translated):
         found = _django_security_checks()
     # What only the translated run finds, and W001-W003, which the settings silence for the plain
-    # run (where they are wrong) but which are true when the translated run finds them too.
+    # run (where they are wrong) but which are true when the translated run finds them too: those
+    # under ids of ours, as Django drops a silenced id whoever reports it.
     silenced = set(settings.SILENCED_SYSTEM_CHECKS)
-    return [message for message in found if message.id not in plain or message.id in silenced]
+    return [
+        _renamed(message) if message.id in silenced else message
+        for message in found
+        if message.id not in plain or message.id in silenced
+    ]
+
+
+def _renamed(message: checks.CheckMessage) -> checks.CheckMessage:
+    return type(message)(message.msg, hint=message.hint, obj=message.obj, id=f"catalog_service.{message.id}")

@@ -159,4 +159,4 @@ def test_the_deploy_checks_see_the_middleware_subclasses_as_djangos(settings):
     assert "security.W004" in found and not found & {"security.W001", "security.W002", "security.W003"}
     without_security = [path for path in settings.MIDDLEWARE if not path.endswith(".SecurityMiddleware")]
     with override_settings(MIDDLEWARE=without_security):
-        assert "security.W001" in {message.id for message in check_as_django_middleware()}
+        assert "catalog_service.security.W001" in {message.id for message in check_as_django_middleware()}

@@ -29,7 +29,9 @@ def test_unknown_urls_are_json_404s_everywhere(client):
 
 @pytest.mark.django_db
 def test_an_unsupported_method_is_a_json_405_that_names_the_allowed_ones(client, shop):
-    assert_json_error(client.post("/healthz"), 405)
+    replaced = client.post("/healthz")
+    assert_json_error(replaced, 405)
+    assert replaced["X-Content-Type-Options"] == "nosniff" and replaced["X-Frame-Options"] == "DENY"
     response = client.post("/api/v1/categories/home/products/", {})
     assert_json_error(response, 405)
     assert "GET" in response["Allow"]

@@ -54,13 +54,11 @@ def _name(target: Any) -> str:
     return getattr(inner or target, "__qualname__", repr(target))
 
 
-async def asgi_get(
-    path: str, query: str = "", headers: tuple[tuple[bytes, bytes], ...] = ()
-) -> dict[str, Any]:
+async def asgi_get(path: str, query: str = "", method: str = "GET") -> dict[str, Any]:
     from catalog_service.asgi import application
 
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method,
         "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
         "root_path": "", "headers": [(b"host", b"testserver")],
         "client": ("127.0.0.1", 50000), "server": ("127.0.0.1", 8000),
@@ -84,10 +82,12 @@ async def asgi_get(
     return {"status": start["status"], "headers": headers, "body": body}
 
 
-def get(event_loop_thread: Any, path: str, query: str = "") -> tuple[dict[str, Any], list[str]]:
+def get(
+    event_loop_thread: Any, path: str, query: str = "", method: str = "GET"
+) -> tuple[dict[str, Any], list[str]]:
     wait_for_replicas()
     with counting_submissions() as submitted:
-        response = event_loop_thread.run(asgi_get(path, query))
+        response = event_loop_thread.run(asgi_get(path, query, method))
     return response, submitted
 
 
@@ -124,3 +124,10 @@ def test_a_sync_view_on_the_api_path_has_its_connections_closed_in_a_thread(even
         response, submitted = get(event_loop_thread, "/api/v1/categories/")
         assert response["status"] == 200 and b"home" in response["body"]
         assert "HttpResponseBase.close" in submitted
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_an_async_view_hands_to_drf_is_closed_in_the_sync_thread(event_loop_thread, shop):
+    response, submitted = get(event_loop_thread, LISTING, "page_size=5", method="OPTIONS")
+    assert response["status"] == 200
+    assert "HttpResponseBase.close" in submitted
