@@ -26,16 +26,19 @@ ATTRIBUTE_VALUE = "text, number, boolean, or a list of those"
 
 
 class ProductListItemSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    sku = serializers.CharField()
-    name = serializers.CharField()
+    # Not required: `fields=` (sparse fieldsets) may leave any of them out of a listing's items.
+    id = serializers.IntegerField(required=False)
+    sku = serializers.CharField(required=False)
+    name = serializers.CharField(required=False)
     price = serializers.DecimalField(
-        max_digits=12, decimal_places=2, help_text='A decimal string, e.g. "19.99".'
+        max_digits=12, decimal_places=2, required=False, help_text='A decimal string, e.g. "19.99".'
     )
-    category = serializers.SlugField(help_text="The product's category (its slug).")
-    attributes = serializers.DictField(child=serializers.JSONField(), help_text=f"name -> {ATTRIBUTE_VALUE}")
-    images = serializers.ListField(child=serializers.URLField())
-    url = serializers.URLField()
+    category = serializers.SlugField(required=False, help_text="The product's category (its slug).")
+    attributes = serializers.DictField(
+        child=serializers.JSONField(), required=False, help_text=f"name -> {ATTRIBUTE_VALUE}"
+    )
+    images = serializers.ListField(child=serializers.URLField(), required=False)
+    url = serializers.URLField(required=False)
 
     class Meta:
         ref_name = "ProductListItem"
