@@ -13,7 +13,7 @@ from catalog.models import Product
 from catalog_service.caching import counters
 from catalog_service.documents.models import OutboxRecord
 from categories.models import Category
-from tests.catalog_service.caching.conftest import listing
+from tests.catalog.api.conftest import listing
 from tests.conftest import HEALTH_HEADERS, queries_by_alias, stack, wait_for, wait_for_replicas
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,7 @@ from django_redis import get_redis_connection
 from catalog.cache_keys import category_generation_key
 from catalog.models import Product
 from catalog_service.caching import generations
-from tests.catalog_service.caching.conftest import listing
+from tests.catalog.api.conftest import listing
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -10,7 +10,7 @@ from catalog.models import Product
 from catalog_service.caching import wire
 from catalog_service.caching.breaker import redis_breaker
 from catalog_service.caching.near import ENTRY_OVERHEAD, near_cache
-from tests.catalog_service.caching.conftest import listing
+from tests.catalog.api.conftest import listing
 from tests.conftest import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
